@@ -1,0 +1,66 @@
+"""The lab's command line.
+
+python -m lab up [--extra N] | down | status | reset [HOST...] | run CMD | exec HOST CMD
+              | stop HOST | start HOST | add NAME:IP
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lab import topology
+from lab.lab import Lab, LabError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="create (or repair) the post's four hosts")
+    up.add_argument("--extra", type=int, default=0, help="also create N hosts, server09 onwards")
+    sub.add_parser("down", help="remove everything the lab made (idempotent)")
+    sub.add_parser("status", help="list the hosts and whether their sshd runs")
+    reset = sub.add_parser("reset", help="rebuild hosts bare (all by default)")
+    reset.add_argument("hosts", nargs="*")
+    run = sub.add_parser("run", help="run CMD in the control namespace (~/.ssh = lab's)")
+    run.add_argument("argv", nargs=argparse.REMAINDER)
+    ex = sub.add_parser("exec", help="run CMD inside host HOST")
+    ex.add_argument("host")
+    ex.add_argument("argv", nargs=argparse.REMAINDER)
+    for verb in ("stop", "start"):
+        sub.add_parser(verb, help=f"{verb} HOST's sshd").add_argument("host")
+    add = sub.add_parser("add", help="add a host NAME:IP (e.g. server09:10.0.1.14)")
+    add.add_argument("spec")
+    args = parser.parse_args(argv)
+
+    lab = Lab()
+    try:
+        if args.cmd == "up":
+            for name, ip in lab.up(topology.extra_hosts(args.extra)).items():
+                print(f"{name}\t{ip}")
+        elif args.cmd == "down":
+            lab.down()
+        elif args.cmd == "status":
+            for name, ip in lab.hosts().items():
+                print(f"{name}\t{ip}\tsshd {'up' if lab._sshd_running(name) else 'down'}")
+        elif args.cmd == "reset":
+            lab.reset(args.hosts or None)
+        elif args.cmd == "run":
+            return lab.run(args.argv or ["bash"]).returncode
+        elif args.cmd == "exec":
+            return lab.exec(args.host, args.argv or ["bash"], capture_output=False).returncode
+        elif args.cmd == "stop":
+            lab.stop(args.host)
+        elif args.cmd == "start":
+            lab.start(args.host)
+        elif args.cmd == "add":
+            name, _, ip = args.spec.partition(":")
+            lab.add(name, ip)
+    except (LabError, ValueError) as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,558 @@
+"""A cluster of real SSH hosts on one machine (BRIEF section 3).
+
+Every lab host is a network namespace (``alab-<name>``, address on a bridge) plus private mount,
+UTS, IPC and PID namespaces whose PID 1 is ``hostinit.py``: it overlays ``/etc``, binds the host's
+own ``/root``, ``/opt``, ``/tmp`` and ``/mnt``, and runs a real ``sshd``. The bridge lives in the
+control namespace (``alab-ctl``), from which deploys run. The machine's own network namespace gets
+no interface or address of the lab, only an ``unreachable`` route for the lab's subnet, so nothing
+addressed to a lab host can leave the machine even by mistake.
+
+All state lives under one folder (``ALLUXIO_LAB_DIR``, default ``/var/lib/alluxio-lab``):
+``state.json`` (hosts and their PID 1), ``control/ssh`` (the control key pair and a known_hosts of
+every lab host) and ``hosts/<name>/`` (the host's ``etc`` overlay layer, ``root``, ``opt``,
+``tmp``, ``mnt`` and ``sshd.log``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lab import topology
+
+PREFIX = "alab-"
+CONTROL_NS = f"{PREFIX}ctl"
+BRIDGE = "br0"
+HOSTINIT = Path(__file__).with_name("hostinit.py")
+
+# command -> Debian package, checked before anything is built.
+REQUIRED_COMMANDS = {
+    "ip": "iproute2",
+    "sshd": "openssh-server",
+    "ssh": "openssh-client",
+    "ssh-keygen": "openssh-client",
+    "rsync": "rsync",
+    "sudo": "sudo",
+    "unshare": "util-linux",
+    "nsenter": "util-linux",
+    "mount": "mount",
+    "ps": "procps",
+}
+
+SSHD_CONFIG = """\
+# sshd of one lab host (written by the lab).
+Port 22
+HostKey /etc/ssh/ssh_host_ed25519_key
+HostKey /etc/ssh/ssh_host_ecdsa_key
+HostKey /etc/ssh/ssh_host_rsa_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+# VERBOSE logs every session started ("Starting session: command ..."): the benchmark counts them.
+LogLevel VERBOSE
+PrintMotd no
+MaxSessions 64
+MaxStartups 100:30:200
+Subsystem sftp internal-sftp
+"""
+
+# As on the post's CentOS: sudo refuses to run without a terminal (Alluxio issue #3891).
+SUDOERS = """\
+Defaults requiretty
+Defaults env_reset
+Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+root ALL=(ALL:ALL) ALL
+"""
+
+ETC_HOSTS = """\
+127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+ff02::1\tip6-allnodes
+ff02::2\tip6-allrouters
+"""
+
+
+class LabError(Exception):
+    """Something the operator must fix; the message says what."""
+
+
+def _run(argv: Sequence[str], check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(argv), capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        raise LabError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("ALLUXIO_LAB_DIR", "/var/lib/alluxio-lab"))
+
+
+class Lab:
+    """The lab under ``root``; every method is safe to call on a half-built lab."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_root()
+        self.state_file = self.root / "state.json"
+        self.control_ssh = self.root / "control" / "ssh"
+
+    # ----- state -------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {"hosts": {}}
+
+    def _save(self, state: Mapping[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
+        tmp.replace(self.state_file)
+
+    def hosts(self) -> dict[str, str]:
+        """Lab host name -> IP address."""
+        return {name: h["ip"] for name, h in self._state()["hosts"].items()}
+
+    def host_dir(self, name: str) -> Path:
+        return self.root / "hosts" / name
+
+    def init_pid(self, name: str) -> int:
+        try:
+            return int(self._state()["hosts"][name]["pid"])
+        except KeyError:
+            raise LabError(f"{name} is not a lab host (hosts: {', '.join(self.hosts())})") from None
+
+    @property
+    def control_hosts(self) -> Path:
+        return self.root / "control" / "hosts"
+
+    @property
+    def control_key(self) -> Path:
+        return self.control_ssh / "id_ed25519"
+
+    # ----- checks ------------------------------------------------------------------------
+    @staticmethod
+    def preflight() -> None:
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root (namespaces, mounts): run it as root")
+        missing = sorted({pkg for cmd, pkg in REQUIRED_COMMANDS.items() if not _which(cmd)})
+        if missing:
+            raise LabError(
+                f"missing Debian package(s): {', '.join(missing)}; "
+                f"install with: apt-get install -y {' '.join(missing)}"
+            )
+
+    # ----- lifecycle ---------------------------------------------------------------------
+    def up(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Bring up the post's hosts (plus ``extra``); repair what is half-built."""
+        self.preflight()
+        wanted = {**topology.POST_HOSTS, **(extra or {})}
+        for name, ip in wanted.items():
+            topology.validate(name, ip)
+        _check_unique(wanted)
+        known = self.hosts()
+        if any(known.get(n, ip) != ip for n, ip in wanted.items()):
+            self.down()  # a host changed address: rebuild rather than patch
+            known = {}
+        self._ensure_control()
+        self._build([(n, ip) for n, ip in {**known, **wanted}.items() if not self._healthy(n)])
+        return self.hosts()
+
+    def add(self, name: str, ip: str) -> None:
+        """Add one host beyond the post's (the lab must be up)."""
+        self.preflight()
+        topology.validate(name, ip)
+        hosts = self.hosts()
+        if not hosts:
+            raise LabError("the lab is not up: run `python -m lab up` first")
+        if name in hosts:
+            raise LabError(f"{name} is already a lab host ({hosts[name]})")
+        owner = next((n for n, a in hosts.items() if a == ip), None)
+        if owner:
+            raise LabError(f"address {ip} is already in use by {owner}")
+        self._build([(name, ip)])
+
+    def remove(self, name: str) -> None:
+        """Remove one host and everything it had."""
+        self.init_pid(name)  # refuse unknown names
+        self._destroy_host(name)
+        self._write_known_hosts()
+
+    def reset(self, names: Iterable[str] | None = None) -> None:
+        """Rebuild hosts as bare as ``up`` made them (all hosts by default)."""
+        hosts = self.hosts()
+        chosen = list(names) if names is not None else list(hosts)
+        for name in chosen:
+            self.init_pid(name)  # refuse unknown names before touching anything
+        for name in chosen:
+            self._destroy_host(name)
+        self._build([(n, hosts[n]) for n in chosen])
+
+    def down(self) -> None:
+        """Remove every namespace, process, route and folder the lab made. Idempotent."""
+        for host in self._state()["hosts"].values():
+            _kill(int(host["pid"]))  # its PID namespace dies with it; unshare then exits
+        for ns in self._namespaces():
+            self._kill_namespace(ns)
+        for ns in self._namespaces():
+            _run(["ip", "netns", "del", ns], check=False)
+        _reap_children()
+        _run(["ip", "route", "del", "unreachable", str(topology.SUBNET)], check=False)
+        if self.root.exists():
+            shutil.rmtree(self.root)
+
+    def stop(self, name: str) -> None:
+        """Kill the host's sshd (by its pid file): connections are refused until ``start``."""
+        self.exec(name, ["sh", "-c", 'p=$(cat /run/sshd.pid) && kill "$p" && rm -f /run/sshd.pid'])
+        self._wait_listening(name, listening=False)
+
+    def start(self, name: str) -> None:
+        """Start the host's sshd again (no-op when it runs)."""
+        if not self._sshd_running(name):
+            self.exec(name, ["/usr/sbin/sshd", "-E", str(self.host_dir(name) / "sshd.log")])
+        self._wait_listening(name)
+
+    # ----- running commands --------------------------------------------------------------
+    def run_argv(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` wrapped to run in the control namespace, with the lab's ssh dir as ~/.ssh.
+
+        The control side resolves lab host names through its own hosts file. The bind mounts
+        live in the private mount namespace ``ip netns exec`` creates, so the machine's own
+        ~/.ssh and /etc/hosts are untouched; ssh, scp and pyinfra there trust the lab's host keys
+        and use the lab's control key like an operator's workstation would.
+        """
+        home_ssh = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh"
+        script = (
+            'mkdir -p "$1" && mount --bind "$2" "$1" && mount --bind "$3" /etc/hosts'
+            ' && shift 3 && exec "$@"'
+        )
+        return [
+            "ip",
+            "netns",
+            "exec",
+            CONTROL_NS,
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(home_ssh),
+            str(self.control_ssh),
+            str(self.control_hosts),
+            *argv,
+        ]
+
+    def run(self, argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
+        return subprocess.run(self.run_argv(argv), **kwargs)
+
+    def exec_argv(self, name: str, argv: Sequence[str]) -> list[str]:
+        """``argv`` wrapped to run inside host ``name`` (all its namespaces, cwd /root)."""
+        pid = str(self.init_pid(name))
+        return ["nsenter", "-t", pid, "-m", "-u", "-i", "-n", "-p", "--wd=/root", "--", *argv]
+
+    def exec(self, name: str, argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
+        kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("text", True)
+        return subprocess.run(self.exec_argv(name, argv), **kwargs)
+
+    # ----- internals ---------------------------------------------------------------------
+    def _namespaces(self) -> list[str]:
+        out = _run(["ip", "netns", "list"], check=False).stdout
+        return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
+
+    def _ensure_control(self) -> None:
+        if CONTROL_NS not in self._namespaces():
+            _run(["ip", "netns", "add", CONTROL_NS])
+        ns = ["ip", "-n", CONTROL_NS]
+        _run([*ns, "link", "set", "lo", "up"])
+        if _run([*ns, "link", "show", BRIDGE], check=False).returncode != 0:
+            _run([*ns, "link", "add", BRIDGE, "type", "bridge"])
+            _run([*ns, "addr", "add", f"{topology.CONTROL_IP}/24", "dev", BRIDGE])
+        _run([*ns, "link", "set", BRIDGE, "up"])
+        # Belt and braces: from the machine's own namespace the lab's subnet is unreachable.
+        _run(["ip", "route", "replace", "unreachable", str(topology.SUBNET)])
+        if not self.control_key.exists():
+            self.control_ssh.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _run(
+                [
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    "lab-control",
+                    "-f",
+                    str(self.control_key),
+                ]
+            )
+
+    def _healthy(self, name: str) -> bool:
+        host = self._state()["hosts"].get(name)
+        if not host or not _alive(int(host["pid"])):
+            return False
+        if f"{PREFIX}{name}" not in self._namespaces():
+            return False
+        if not self._sshd_running(name):
+            self.start(name)  # a stopped sshd is repaired, not rebuilt
+        return True
+
+    def _sshd_running(self, name: str) -> bool:
+        probe = 'test -s /run/sshd.pid && kill -0 "$(cat /run/sshd.pid)"'
+        return self.exec(name, ["sh", "-c", probe]).returncode == 0
+
+    def _wait_listening(self, name: str, listening: bool = True) -> None:
+        """Wait until port 22 in the host's network namespace is (not) listening.
+
+        A daemonising sshd returns before it binds, so "started" is not yet "answers".
+        """
+        tcp = Path(f"/proc/{self.init_pid(name)}/net/tcp")  # the netns of the host's PID 1
+        deadline = time.monotonic() + 10
+        while _listens_on(tcp, 22) != listening:
+            if time.monotonic() > deadline:
+                raise LabError(f"{name}: sshd {'never' if listening else 'still'} listens on 22")
+            time.sleep(0.02)
+
+    def _build(self, hosts: Sequence[tuple[str, str]]) -> None:
+        started = []
+        for name, ip in hosts:
+            self._destroy_host(name)
+            self._prepare_files(name)
+            self._plumb(name, ip)
+            started.append((name, ip, self._spawn(name)))
+        state = self._state()
+        for name, ip, proc in started:
+            pid = self._wait_ready(name, proc)
+            state["hosts"][name] = {"ip": ip, "pid": pid}
+        self._save(state)
+        for name, _, _ in started:
+            self._wait_listening(name)
+        self._write_known_hosts()
+
+    def _prepare_files(self, name: str) -> None:
+        d = self.host_dir(name)
+        for sub, mode in (
+            ("etc", 0o755),
+            ("etc.work", 0o755),
+            ("root", 0o700),
+            ("opt", 0o755),
+            ("tmp", 0o1777),
+            ("mnt", 0o755),
+        ):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+            os.chmod(d / sub, mode)
+        etc = d / "etc"
+        (etc / "hostname").write_text(f"{name}\n")
+        (etc / "hosts").write_text(ETC_HOSTS)
+        sudoers = etc / "sudoers"
+        sudoers.write_text(SUDOERS)
+        os.chmod(sudoers, 0o440)
+        ssh = etc / "ssh"
+        ssh.mkdir(exist_ok=True)
+        # Opaque: none of the machine's /etc/ssh (its host keys above all) shows through.
+        os.setxattr(ssh, "trusted.overlay.opaque", b"y")
+        for keep in ("ssh_config", "moduli"):
+            if Path("/etc/ssh", keep).exists():
+                shutil.copy(Path("/etc/ssh", keep), ssh / keep)
+        (ssh / "sshd_config").write_text(SSHD_CONFIG)
+        for kind, bits in (("ed25519", []), ("ecdsa", ["-b", "256"]), ("rsa", ["-b", "2048"])):
+            key = ssh / f"ssh_host_{kind}_key"
+            _run(
+                [
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    kind,
+                    *bits,
+                    "-N",
+                    "",
+                    "-C",
+                    f"root@{name}",
+                    "-f",
+                    str(key),
+                ]
+            )
+        dot_ssh = d / "root" / ".ssh"
+        dot_ssh.mkdir(mode=0o700)
+        auth = dot_ssh / "authorized_keys"
+        auth.write_text(Path(f"{self.control_key}.pub").read_text())
+        os.chmod(auth, 0o600)
+
+    def _plumb(self, name: str, ip: str) -> None:
+        ns = f"{PREFIX}{name}"
+        veth = f"vl{ip.rsplit('.', 1)[1]}"  # unique per address, within IFNAMSIZ
+        _run(["ip", "netns", "add", ns])
+        _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        _run(
+            [
+                "ip",
+                "-n",
+                CONTROL_NS,
+                "link",
+                "add",
+                veth,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                ns,
+            ]
+        )
+        _run(["ip", "-n", CONTROL_NS, "link", "set", veth, "master", BRIDGE, "up"])
+        _run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0"])
+        _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+
+    def _spawn(self, name: str) -> subprocess.Popen:
+        d = self.host_dir(name)
+        (d / "ready").unlink(missing_ok=True)
+        python = os.path.realpath(sys.executable)  # hostinit needs only the standard library
+        argv = [
+            "ip",
+            "netns",
+            "exec",
+            f"{PREFIX}{name}",
+            "unshare",
+            "--mount",
+            "--uts",
+            "--ipc",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--propagation",
+            "private",
+            python,
+            "-I",
+            str(HOSTINIT),
+            str(d),
+            name,
+        ]
+        with open(d / "init.log", "ab") as log:
+            return subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                cwd="/",
+            )
+
+    def _wait_ready(self, name: str, proc: subprocess.Popen) -> int:
+        ready = self.host_dir(name) / "ready"
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log = (self.host_dir(name) / "init.log").read_text(errors="replace")
+                raise LabError(f"host {name} did not start:\n{log}")
+            time.sleep(0.02)
+        # `ip netns exec` execs unshare, whose only child is the host's PID 1.
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        return int(children[0])
+
+    def _write_known_hosts(self) -> None:
+        lines = []
+        for name, ip in sorted(self.hosts().items()):
+            for pub in sorted((self.host_dir(name) / "etc" / "ssh").glob("ssh_host_*_key.pub")):
+                kind, key = pub.read_text().split()[:2]
+                lines.append(f"{name},{ip} {kind} {key}\n")
+        (self.control_ssh / "known_hosts").write_text("".join(lines))
+        names = "".join(f"{ip}\t{name}\n" for name, ip in sorted(self.hosts().items()))
+        self.control_hosts.write_text(ETC_HOSTS + names)
+
+    def _destroy_host(self, name: str) -> None:
+        ns = f"{PREFIX}{name}"
+        host = self._state()["hosts"].get(name)
+        if host:
+            _kill(int(host["pid"]))
+        if ns in self._namespaces():
+            self._kill_namespace(ns)
+            _run(["ip", "netns", "del", ns], check=False)
+        state = self._state()
+        if state["hosts"].pop(name, None) is not None:
+            self._save(state)
+        if self.host_dir(name).exists():
+            shutil.rmtree(self.host_dir(name))
+
+    def _kill_namespace(self, ns: str) -> None:
+        """SIGKILL every process in network namespace ``ns``, by PID, and wait for them."""
+        try:
+            target = os.stat(f"/run/netns/{ns}")
+        except OSError:
+            return
+        for _ in range(100):
+            pids = [pid for pid in _pids() if _same_netns(pid, target) and _alive(pid)]
+            if not pids:
+                return
+            for pid in pids:
+                _kill(pid)
+            time.sleep(0.05)
+            _reap_children()
+        raise LabError(f"processes in {ns} survived SIGKILL: {pids}")
+
+
+def _check_unique(hosts: Mapping[str, str]) -> None:
+    seen: dict[str, str] = {}
+    for name, ip in hosts.items():
+        if ip in seen:
+            raise LabError(f"address {ip} is already in use by {seen[ip]} (wanted for {name})")
+        seen[ip] = name
+
+
+def _which(cmd: str) -> bool:
+    return shutil.which(cmd, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is not None
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _reap_children() -> None:
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                return
+        except ChildProcessError:
+            return
+
+
+def _listens_on(proc_net_tcp: Path, port: int) -> bool:
+    for line in proc_net_tcp.read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: TCP_LISTEN
+            return True
+    return False
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+
+
+def _same_netns(pid: int, target: os.stat_result) -> bool:
+    try:
+        st = os.stat(f"/proc/{pid}/ns/net")
+    except OSError:
+        return False
+    return (st.st_ino, st.st_dev) == (target.st_ino, target.st_dev)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install everything the project needs on a Debian machine, as root: the lab's Debian packages
+# and a virtual environment (.venv) with the project's Python dependencies.
+set -euo pipefail
+cd "$(dirname "$0")"
+if [[ $(id -u) -ne 0 ]]; then echo "setup.sh: run as root (apt-get, namespaces)" >&2; exit 1; fi
+# openssh-server: each lab host's sshd; rsync: Alluxio's copyDir; sudo: SudoMount;
+# a JRE: the release's scripts look for java (the stand-in daemons themselves run on python3).
+PACKAGES=(openssh-server openssh-client iproute2 rsync sudo procps util-linux python3-venv
+          openjdk-17-jre-headless)
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
