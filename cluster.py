@@ -1,0 +1,358 @@
+"""The desired state of the cluster: one pydantic model, validated before any host is contacted.
+
+``inventory.py`` declares the topology and calls :func:`declare` with pyinfra's ``--data``
+values; the deploy, the dry run and the drift report all read the same :class:`Cluster` through
+:func:`current`. The model only validates and derives: every desired file content, path and
+list the facts are compared with comes from here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import hashlib
+import ipaddress
+import re
+import shlex
+import tarfile
+import zlib
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from facts.release import patch_launcher
+
+# Releases whose launcher and layout this tool knows (BRIEF section 2). 1.5+ add conf/masters
+# and ssh to masters too; refusing them is better than guessing.
+SUPPORTED_VERSIONS = ("1.1.0", "1.1.1", "1.2.0", "1.3.0", "1.4.0")
+LAUNCHER_PATH = "bin/alluxio-workers.sh"
+WORKERS_PATH = "conf/workers"
+ENV_PATH = "conf/alluxio-env.sh"
+# Files other resources manage: the install-dir check leaves their content to them.
+MANAGED_FILES = (LAUNCHER_PATH, WORKERS_PATH, ENV_PATH)
+# Folders the cluster writes into at run time; never compared, always carried over.
+RUNTIME_DIRS = ("journal", "logs")
+MANAGED_BY = "# Managed by alluxio-reconcile: edits here are drift and will be replaced."
+
+DATA_KEYS: dict[str, str] = {
+    "alluxio_tarball": "local path of the release tarball (required)",
+    "alluxio_env": "extra conf/alluxio-env.sh variables, a JSON object of NAME: value",
+    "alluxio_underfs_address": "under storage address (default hdfs://server03:8020/alluxio)",
+    "alluxio_version": f"release version, one of {', '.join(SUPPORTED_VERSIONS)} (default 1.2.0)",
+    "alluxio_accept_new_host_keys": "true: trust a node's changed host key (default false)",
+}
+DEFAULT_UNDERFS = "hdfs://server03:8020/alluxio"
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.I)
+_SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED_ENV = ("ALLUXIO_MASTER_HOSTNAME", "ALLUXIO_UNDERFS_ADDRESS")
+
+
+class InventoryError(ValueError):
+    """The inventory or its data is wrong; the message names the field and the host."""
+
+
+class Member(BaseModel):
+    """One entry of the release tarball, relative to the release folder."""
+
+    model_config = ConfigDict(frozen=True)
+    path: str
+    kind: str  # "f" file, "d" folder, "l" symlink
+    size: int
+
+
+class Tarball(BaseModel):
+    """The release tarball on the operator's machine, read once."""
+
+    model_config = ConfigDict(frozen=True)
+    local_path: str
+    sha256: str
+    size: int
+    top: str
+    members: tuple[Member, ...]
+    launcher: str  # bin/alluxio-workers.sh as shipped
+
+    @classmethod
+    def read(cls, path: str, release: str) -> Tarball:
+        where = f"data alluxio_tarball={path!r}"
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise InventoryError(f"{where}: no such file")
+        digest = hashlib.sha256()
+        with open(file, "rb") as raw:
+            for block in iter(lambda: raw.read(1 << 20), b""):
+                digest.update(block)
+        try:
+            with tarfile.open(file, "r:gz") as tar:
+                entries = tar.getmembers()
+                launcher_member = f"{release}/{LAUNCHER_PATH}"
+                launcher_file = tar.extractfile(launcher_member) if launcher_member in tar.getnames() else None
+                launcher = launcher_file.read().decode() if launcher_file else ""
+        except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
+            raise InventoryError(f"{where}: not a gzip tar archive ({exc})") from None
+        tops = {e.name.split("/", 1)[0] for e in entries}
+        if tops != {release}:
+            raise InventoryError(
+                f"{where}: top directory is {', '.join(sorted(tops)) or 'missing'}, "
+                f"not the declared release {release}"
+            )
+        if not launcher:
+            raise InventoryError(f"{where}: has no {release}/{LAUNCHER_PATH}")
+        members = tuple(
+            Member(path=e.name.split("/", 1)[1], kind=_kind(e), size=e.size if e.isfile() else 0)
+            for e in entries
+            if "/" in e.name.rstrip("/")
+        )
+        return cls(
+            local_path=str(file.resolve()),
+            sha256=digest.hexdigest(),
+            size=file.stat().st_size,
+            top=release,
+            members=members,
+            launcher=launcher,
+        )
+
+
+def _kind(entry: tarfile.TarInfo) -> str:
+    return "d" if entry.isdir() else "l" if entry.issym() else "f"
+
+
+class Node(BaseModel):
+    """A managed host: its inventory name and the address every node resolves it to."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    address: str
+
+
+class Cluster(BaseModel):
+    """The desired state. Built by :func:`declare`; everything else is derived."""
+
+    model_config = ConfigDict(frozen=True)
+    nodes: tuple[Node, ...]
+    master: str
+    workers: tuple[str, ...]
+    resolve_only: tuple[Node, ...]
+    tarball: Tarball
+    version: str
+    env: tuple[tuple[str, str], ...]
+    underfs_address: str
+    accept_new_host_keys: bool = False
+    install_root: str = "/opt"
+
+    # ----- names and paths -------------------------------------------------------------
+    @property
+    def release(self) -> str:
+        return f"alluxio-{self.version}"
+
+    @property
+    def install_dir(self) -> str:
+        return f"{self.install_root}/{self.release}"
+
+    @property
+    def remote_tarball(self) -> str:
+        return f"{self.install_root}/{Path(self.tarball.local_path).name}"
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.nodes)
+
+    # ----- desired contents ------------------------------------------------------------
+    @property
+    def host_entries(self) -> dict[str, str]:
+        """Every name that must resolve on every node -> its address."""
+        return {n.name: n.address for n in (*self.nodes, *self.resolve_only)}
+
+    @property
+    def workers_file(self) -> str:
+        return f"{MANAGED_BY}\n" + "".join(f"{w}\n" for w in self.workers)
+
+    @property
+    def alluxio_env(self) -> str:
+        settings = [
+            ("ALLUXIO_MASTER_HOSTNAME", self.master),
+            ("ALLUXIO_UNDERFS_ADDRESS", self.underfs_address),
+            *self.env,
+        ]
+        lines = [f"{name}={shlex.quote(value)}" for name, value in settings]
+        return "#!/usr/bin/env bash\n" + MANAGED_BY + "\n" + "\n".join(lines) + "\n"
+
+    @property
+    def launcher_needs_patch(self) -> bool:
+        """Releases before 1.3.0 ship ``ssh -t`` (Alluxio issue #3891, fixed by PR #3630)."""
+        return tuple(int(p) for p in self.version.split(".")) < (1, 3, 0)
+
+    @cached_property
+    def launcher(self) -> str:
+        """The launcher every node must have: the shipped one, patched where needed."""
+        if not self.launcher_needs_patch:
+            return self.tarball.launcher
+        return patch_launcher(self.tarball.launcher)
+
+    @property
+    def worker_count_path(self) -> str:
+        return "/api/v1/master/worker_count" if self.version >= "1.4" else "/v1/api/master/worker_count"
+
+    @property
+    def worker_list_path(self) -> str:
+        prefix = "/api/v1" if self.version >= "1.4" else "/v1/api"
+        return f"{prefix}/master/worker_info_list"
+
+
+# ----- building and validating -----------------------------------------------------------
+_CURRENT: Cluster | None = None
+
+
+def current() -> Cluster:
+    """The cluster ``inventory.py`` declared in this process."""
+    if _CURRENT is None:
+        raise InventoryError("no cluster declared: use the project's inventory.py")
+    return _CURRENT
+
+
+def known_data_keys() -> set[str]:
+    from pyinfra.api.arguments import all_global_arguments
+    from pyinfra.connectors.ssh import connector_data_meta
+
+    return set(DATA_KEYS) | set(connector_data_meta) | {n for n, _ in all_global_arguments()}
+
+
+def declare(
+    hosts: Sequence[tuple[str, Mapping[str, Any]]],
+    master: str,
+    workers: Sequence[str],
+    resolve_only: Mapping[str, str],
+    data: Mapping[str, Any],
+) -> Cluster:
+    """Validate the inventory and its data, build the :class:`Cluster` and make it current.
+
+    ``hosts`` are the managed hosts as pyinfra inventory entries (name, host data); ``data`` is
+    the ``--data`` of the command line. Raises :class:`InventoryError` naming field and host.
+    """
+    global _CURRENT
+    all_data = dict(data)
+    known = known_data_keys()
+    for where, keys in [("--data", data.keys())] + [(f"host {n}", d.keys()) for n, d in hosts]:
+        for key in keys:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+            if key not in known and close:
+                raise InventoryError(f"{where}: unknown data key {key!r} (did you mean {close[0]!r}?)")
+
+    nodes: list[Node] = []
+    seen_addresses: dict[str, str] = {}
+    for name, host_data in hosts:
+        _check_label(name, f"host {name!r}")
+        if any(n.name == name for n in nodes):
+            raise InventoryError(f"host {name}: declared twice")
+        address = {**host_data, **{k: v for k, v in data.items() if k == "ssh_hostname"}}.get(
+            "ssh_hostname", name
+        )
+        nodes.append(Node(name=name, address=_check_ipv4(address, f"host {name}: ssh_hostname")))
+    extra: list[Node] = []
+    for name, address in resolve_only.items():
+        _check_label(name, f"resolve-only host {name!r}")
+        if any(n.name == name for n in nodes):
+            raise InventoryError(f"host {name}: declared twice (managed and resolve-only)")
+        extra.append(Node(name=name, address=_check_ipv4(address, f"resolve-only host {name}")))
+    for n in (*nodes, *extra):
+        if n.address in seen_addresses:
+            raise InventoryError(
+                f"host {n.name}: address {n.address} is already host {seen_addresses[n.address]}'s"
+            )
+        seen_addresses[n.address] = n.name
+
+    managed = {n.name for n in nodes}
+    if not master:
+        raise InventoryError("master: no master declared")
+    if not isinstance(master, str):
+        raise InventoryError(f"master: exactly one master, got {master!r}")
+    if master not in managed:
+        why = "resolve-only, not managed" if master in resolve_only else "not in the inventory"
+        raise InventoryError(f"master: host {master} is {why}")
+    if not workers:
+        raise InventoryError("workers: no workers declared")
+    for worker in workers:
+        if worker not in managed:
+            why = "resolve-only, not managed" if worker in resolve_only else "not in the inventory"
+            raise InventoryError(f"workers: host {worker} is {why}")
+    if len(set(workers)) != len(workers):
+        raise InventoryError(f"workers: listed twice: {sorted({w for w in workers if workers.count(w) > 1})}")
+
+    version = str(all_data.get("alluxio_version", "1.2.0"))
+    if version not in SUPPORTED_VERSIONS:
+        raise InventoryError(
+            f"--data alluxio_version={version!r}: supported releases are {', '.join(SUPPORTED_VERSIONS)}"
+        )
+    tarball_path = all_data.get("alluxio_tarball")
+    if not tarball_path or not isinstance(tarball_path, str):
+        raise InventoryError("--data alluxio_tarball: required (local path of the release tarball)")
+    env = _check_env(all_data.get("alluxio_env", {}))
+    underfs = all_data.get("alluxio_underfs_address", DEFAULT_UNDERFS)
+    if not isinstance(underfs, str) or not underfs or any(c in underfs for c in "\n\0"):
+        raise InventoryError(f"--data alluxio_underfs_address={underfs!r}: one line of text")
+    accept = all_data.get("alluxio_accept_new_host_keys", False)
+    if not isinstance(accept, bool):
+        raise InventoryError(f"--data alluxio_accept_new_host_keys={accept!r}: true or false")
+
+    _CURRENT = Cluster(
+        nodes=tuple(nodes),
+        master=master,
+        workers=tuple(workers),
+        resolve_only=tuple(extra),
+        tarball=Tarball.read(tarball_path, f"alluxio-{version}"),
+        version=version,
+        env=env,
+        underfs_address=underfs,
+        accept_new_host_keys=accept,
+    )
+    return _CURRENT
+
+
+def _check_label(name: str, where: str) -> None:
+    if not isinstance(name, str) or not _LABEL.match(name):
+        raise InventoryError(
+            f"{where}: not a valid DNS label (letters, digits and '-', 1-63 characters, "
+            "no leading or trailing '-')"
+        )
+
+
+def _check_ipv4(address: Any, where: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(address))
+    except (ipaddress.AddressValueError, ValueError):
+        raise InventoryError(f"{where}={address!r}: not an IPv4 address") from None
+
+
+def _check_env(env: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(env, Mapping):
+        raise InventoryError(f"--data alluxio_env={env!r}: a JSON object of NAME: value")
+    checked = []
+    for name, value in env.items():
+        where = f"--data alluxio_env[{name!r}]"
+        if not isinstance(name, str) or not _SHELL_NAME.match(name):
+            raise InventoryError(f"{where}: not a shell variable name")
+        if name in _RESERVED_ENV:
+            raise InventoryError(f"{where}: set by the tool from the inventory; use the inventory")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InventoryError(f"{where}={value!r}: a string or a number")
+        text = str(value)
+        if "\n" in text or "\r" in text or "\0" in text:
+            raise InventoryError(f"{where}: the value has a newline or NUL")
+        checked.append((name, text))
+    return tuple(checked)
+
+
+def cli_data() -> dict[str, Any]:
+    """pyinfra's ``--data key=value`` values of the running command, parsed as pyinfra does."""
+    import click
+    from pyinfra_cli.util import parse_cli_arg
+
+    ctx = click.get_current_context(silent=True)
+    raw = ctx.params.get("data") if ctx else None
+    pairs = (item.split("=", 1) for item in raw or ())
+    return {key: parse_cli_arg(value) for key, value in (p for p in pairs if len(p) == 2)}

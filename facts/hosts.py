@@ -1,0 +1,68 @@
+"""``/etc/hosts``: the file exactly, and its lines parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pyinfra.api import FactBase
+from typing_extensions import override
+
+from facts.probe import ABSENT, FileState, parse_probe, probe_command
+
+
+@dataclass(frozen=True)
+class HostsLine:
+    """One line, its end of line kept. ``address`` is None for comments and blank lines."""
+
+    raw: str
+    address: str | None
+    names: tuple[str, ...]
+
+
+def parse_hosts(text: str) -> tuple[HostsLine, ...]:
+    """Split hosts-file text into lines: comments, blank lines, CRLF, tabs, several names on a
+    line, IPv6 and duplicates are all kept as they are; only entries get an address."""
+    lines = []
+    for raw in text.splitlines(keepends=True):
+        words = raw.split("#", 1)[0].split()
+        if words:
+            lines.append(HostsLine(raw, words[0], tuple(words[1:])))
+        else:
+            lines.append(HostsLine(raw, None, ()))
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class HostsFile:
+    file: FileState
+    lines: tuple[HostsLine, ...]
+
+    def resolves(self, name: str) -> str | None:
+        """The address ``name`` resolves to here: the first entry naming it, as glibc does."""
+        return next((line.address for line in self.lines if name in line.names), None)
+
+
+class EtcHosts(FactBase[HostsFile]):
+    """
+    Returns ``/etc/hosts`` (or ``path``) exactly, with its lines parsed.
+
+    .. code:: python
+
+        HostsFile(file=FileState("file", "644", "root", "root", b"127.0.0.1 localhost\\n"),
+                  lines=(HostsLine("127.0.0.1 localhost\\n", "127.0.0.1", ("localhost",)),))
+    """
+
+    @override
+    @staticmethod
+    def default() -> HostsFile:
+        return HostsFile(ABSENT, ())
+
+    @override
+    def command(self, path: str = "/etc/hosts") -> str:
+        return probe_command(path)
+
+    @override
+    def process(self, output: Iterable[str]) -> HostsFile:
+        file = parse_probe(next(iter(output), ""))
+        return HostsFile(file, parse_hosts(file.text or ""))

@@ -1,0 +1,160 @@
+"""Everything one node's resources need to decide, read in one remote command.
+
+pyinfra runs every fact as its own command and caches none of them, so a deploy reading ten
+facts pays ten round trips per host per phase. :class:`NodeState` runs the commands of all the
+resource facts in one shell, separated by markers, and hands each section to that fact's own
+``process``: the facts stay small and testable, the host pays one round trip.
+
+:func:`snapshot` keeps each node's state for the run and reads it again only after an operation
+changed that node (:func:`mark_changed`), so dry run, converge and drift report all decide on
+the same reading, and a no-op converge costs one command per host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import gevent.lock
+from pyinfra.api import FactBase, Host, State
+from typing_extensions import override
+
+from facts.conf import AlluxioEnv, EnvState, WorkersFile, WorkersState
+from facts.hosts import EtcHosts, HostsFile
+from facts.release import (
+    InstallDir,
+    InstallState,
+    Launcher,
+    LauncherState,
+    TarballFile,
+    TarballState,
+)
+from facts.services import Services, ServicesState
+from facts.ssh import (
+    AuthorizedKeys,
+    AuthorizedKeysFile,
+    HostKeys,
+    KeyPair,
+    KeyPairs,
+    KnownHosts,
+    KnownHostsFile,
+    PublicKey,
+)
+from facts.tools import Tools, ToolsState
+
+SEPARATOR = "@@alluxio-reconcile@@"
+
+
+@dataclass(frozen=True)
+class NodeSnapshot:
+    etc_hosts: HostsFile
+    authorized_keys: AuthorizedKeysFile
+    host_keys: tuple[PublicKey, ...]
+    tarball: TarballState
+    install: InstallState
+    launcher: LauncherState
+    workers_file: WorkersState
+    alluxio_env: EnvState
+    services: ServicesState
+    tools: ToolsState
+    key_pairs: KeyPairs | None = None  # the master's only
+    known_hosts: KnownHostsFile | None = None  # the master's only
+
+
+def _parts(
+    install_dir: str, tarball: str, master: bool, worker_list_path: str, java: str = ""
+) -> list[tuple[str, FactBase, dict[str, Any]]]:
+    parts: list[tuple[str, FactBase, dict[str, Any]]] = [
+        ("etc_hosts", EtcHosts(), {}),
+        ("authorized_keys", AuthorizedKeys(), {}),
+        ("host_keys", HostKeys(), {}),
+        ("tarball", TarballFile(), {"path": tarball}),
+        ("install", InstallDir(), {"install_dir": install_dir}),
+        ("launcher", Launcher(), {"install_dir": install_dir}),
+        ("workers_file", WorkersFile(), {"install_dir": install_dir}),
+        ("alluxio_env", AlluxioEnv(), {"install_dir": install_dir}),
+        ("services", Services(), {"worker_list_path": worker_list_path if master else ""}),
+        ("tools", Tools(), {"folder": install_dir.rpartition("/")[0] or "/", "java": java}),
+    ]
+    if master:
+        parts += [("key_pairs", KeyPair(), {}), ("known_hosts", KnownHosts(), {})]
+    return parts
+
+
+class NodeState(FactBase[NodeSnapshot | None]):
+    """
+    Returns a :class:`NodeSnapshot`: every resource fact of one node, from one command.
+
+    + install_dir: where the release is extracted (``/opt/alluxio-1.2.0``)
+    + tarball: where the release tarball lies on the node
+    + master: also read the key pair, known_hosts and the live workers
+    + worker_list_path: the master's REST path listing live workers
+    + java: the JAVA set in alluxio-env.sh, if any (checked instead of the PATH's java)
+    """
+
+    @override
+    def command(
+        self,
+        install_dir: str,
+        tarball: str,
+        master: bool = False,
+        worker_list_path: str = "",
+        java: str = "",
+    ) -> str:
+        sections = (
+            f"echo '{SEPARATOR} {name}'; {{ {fact.command(**kwargs)}; }} 2>/dev/null"
+            for name, fact, kwargs in _parts(install_dir, tarball, master, worker_list_path, java)
+        )
+        return "; ".join(sections) + "; true"
+
+    @override
+    def process(self, output: Iterable[str]) -> NodeSnapshot | None:
+        sections: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in output:
+            if line.startswith(SEPARATOR + " "):
+                current = sections.setdefault(line.split(" ", 1)[1].strip(), [])
+            elif current is not None:
+                current.append(line)
+        if "etc_hosts" not in sections:
+            return None
+        master = "key_pairs" in sections
+        values = {
+            name: fact.process(sections[name]) if sections.get(name) else fact.default()
+            for name, fact, _ in _parts("/x/y", "/x/y.tgz", master, "")
+            if name in sections
+        }
+        return NodeSnapshot(**values)
+
+
+# ----- one reading per node per run -------------------------------------------------------
+_cache: dict[tuple[int, str], NodeSnapshot | None] = {}
+_changed: set[tuple[int, str]] = set()
+_changed_ever: set[tuple[int, str]] = set()
+_locks: dict[tuple[int, str], gevent.lock.Semaphore] = {}
+
+
+def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | None:
+    """``host``'s state for this run: read once, again only after an operation changed it.
+    None when the host cannot be reached."""
+    key = (id(state), host.name)
+    with _locks.setdefault(key, gevent.lock.Semaphore()):
+        if key not in _cache or key in _changed:
+            _changed.discard(key)
+            try:
+                _cache[key] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
+            except Exception:  # noqa: BLE001 - connection errors of any kind mean "unreachable"
+                _cache[key] = None
+        return _cache[key]
+
+
+def mark_changed(state: State, host: Host) -> None:
+    """An operation is changing ``host``: the next :func:`snapshot` reads it again."""
+    _changed.add((id(state), host.name))
+    _changed_ever.add((id(state), host.name))
+
+
+def changed_hosts(state: State) -> set[str]:
+    """Hosts an operation changed so far in this run."""
+    return {name for sid, name in _changed_ever if sid == id(state)}

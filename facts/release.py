@@ -1,0 +1,180 @@
+"""The release on a node: the tarball, the extracted folder, its launcher and its journal."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pyinfra.api import FactBase
+from typing_extensions import override
+
+from facts.probe import ABSENT, FileState, parse_probe, probe_command
+
+MARKER = ".alluxio-reconcile"  # written into the install folder last: "extraction complete"
+
+
+def sidecar(tarball: str) -> str:
+    """Where the verified checksum of ``tarball`` is recorded (``sha256 size mtime``)."""
+    folder, _, name = tarball.rpartition("/")
+    return f"{folder}/.{name}.sha256"
+
+
+def partial(install_dir: str) -> str:
+    """The folder an extraction is built in before it is renamed into place."""
+    folder, _, name = install_dir.rpartition("/")
+    return f"{folder}/.{name}.partial"
+
+
+@dataclass(frozen=True)
+class TarballState:
+    present: bool
+    sha256: str | None = None
+    size: int | None = None
+    recorded: bool = False  # checksum from the record of an earlier verification
+
+
+class TarballFile(FactBase[TarballState]):
+    """
+    Returns the tarball's sha256 and size. The checksum recorded when the tarball was last
+    verified is trusted while the file's size and mtime are unchanged; otherwise it is computed.
+    """
+
+    @override
+    @staticmethod
+    def default() -> TarballState:
+        return TarballState(False)
+
+    @override
+    def command(self, path: str) -> str:
+        t, s = shlex.quote(path), shlex.quote(sidecar(path))
+        return (
+            f"if [ -f {t} ]; then set -- $(stat -c '%s %Y' {t}); r=$(cat {s} 2>/dev/null); "
+            'case "$r" in *" $1 $2") echo "$r recorded";; '
+            f'*) echo "$(sha256sum {t} | cut -d" " -f1) $1 $2 computed";; esac; '
+            "else echo absent; fi"
+        )
+
+    @override
+    def process(self, output: Iterable[str]) -> TarballState:
+        words = next(iter(output), "").split()
+        if len(words) != 4 or not re.fullmatch(r"[0-9a-f]{64}", words[0]):
+            return TarballState(False)
+        return TarballState(True, words[0], int(words[1]), words[3] == "recorded")
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # find's %y: f, d, l, ...
+    owner: str
+    group: str
+    size: int
+
+
+@dataclass(frozen=True)
+class InstallState:
+    present: bool
+    marker: str | None = None  # "sha256 release" of the completed extraction
+    entries: dict[str, Entry] | None = None  # relative path -> entry (journal/logs not walked)
+    partial: bool = False  # an interrupted extraction's folder is lying around
+    formatted: bool = False  # journal/_format_* exists
+
+
+class InstallDir(FactBase[InstallState]):
+    """
+    Returns the extracted release: whether it exists, its completion marker, every entry's type,
+    owner and size (the run-time folders journal/ and logs/ are not walked), whether an
+    interrupted extraction left its folder, and whether the journal was formatted.
+    """
+
+    @override
+    @staticmethod
+    def default() -> InstallState:
+        return InstallState(False)
+
+    @override
+    def command(self, install_dir: str) -> str:
+        d, p = shlex.quote(install_dir), shlex.quote(partial(install_dir))
+        return (
+            f"[ -e {p} ] && echo partial; "
+            f"if [ -d {d} ]; then echo present; "
+            f"[ -f {d}/{MARKER} ] && echo \"marker $(head -n 1 {d}/{MARKER})\"; "
+            f"ls {d}/journal 2>/dev/null | grep -q '^_format_' && echo formatted; "
+            f"find {d} -mindepth 1 \\( -path {d}/journal/'*' -o -path {d}/logs/'*' \\) -prune "
+            "-o -printf 'entry %y %u %g %s %P\\n'; "
+            "else echo absent; fi"
+        )
+
+    @override
+    def process(self, output: Iterable[str]) -> InstallState:
+        present, formatted, is_partial = False, False, False
+        marker: str | None = None
+        entries: dict[str, Entry] = {}
+        for line in output:
+            if line == "partial":
+                is_partial = True
+            elif line == "present":
+                present = True
+            elif line == "formatted":
+                formatted = True
+            elif line.startswith("marker "):
+                marker = line[len("marker ") :].strip()
+            elif line.startswith("entry "):
+                words = line.split(" ", 5)
+                if len(words) == 6 and words[4].isdigit():
+                    entries[words[5]] = Entry(words[1], words[2], words[3], int(words[4]))
+        if not present:
+            return InstallState(False, partial=is_partial)
+        return InstallState(True, marker, entries, is_partial, formatted)
+
+
+# The launcher's shapes (BRIEF section 2): the `-t ${worker}` line of 1.1-1.2, the `-tt` line
+# of 1.3+ (or of a patched 1.2), or neither, which is reported, never "fixed".
+UNPATCHED = "unpatched"
+PATCHED = "patched"
+UNKNOWN = "unknown"
+MISSING = "missing"
+_UNPATCHED = re.compile(r"^\s*nohup ssh .* -t \$\{worker\} ", re.M)
+_PATCHED = re.compile(r"^\s*nohup ssh .* -tt \$\{worker\} ", re.M)
+
+
+def patch_launcher(text: str) -> str:
+    """The launcher with its ``ssh -t ${worker}`` line made ``ssh -tt ${worker}``."""
+    return re.sub(r"^(\s*nohup ssh .*) -t (\$\{worker\} )", r"\1 -tt \2", text, flags=re.M)
+
+
+def launcher_shape(text: str | None) -> str:
+    if text is None:
+        return MISSING
+    unpatched, patched = bool(_UNPATCHED.search(text)), bool(_PATCHED.search(text))
+    if unpatched and not patched:
+        return UNPATCHED
+    if patched and not unpatched:
+        return PATCHED
+    return UNKNOWN
+
+
+@dataclass(frozen=True)
+class LauncherState:
+    file: FileState
+    shape: str
+
+
+class Launcher(FactBase[LauncherState]):
+    """Returns ``bin/alluxio-workers.sh`` exactly and its shape: unpatched (``ssh -t``), patched
+    (``ssh -tt``), unknown (neither, or both) or missing."""
+
+    @override
+    @staticmethod
+    def default() -> LauncherState:
+        return LauncherState(ABSENT, MISSING)
+
+    @override
+    def command(self, install_dir: str) -> str:
+        return probe_command(f"{install_dir}/bin/alluxio-workers.sh")
+
+    @override
+    def process(self, output: Iterable[str]) -> LauncherState:
+        file = parse_probe(next(iter(output), ""))
+        return LauncherState(file, launcher_shape(file.text))

@@ -1,0 +1,57 @@
+"""Alluxio's configuration on every node: the post's steps 5 and 6, rendered from the model on
+each node instead of edited on the master and copied with ``copyDir``."""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import operation
+
+from operations.util import changes, verdict, write_file
+
+
+def _write(resource: str):
+    v = verdict(resource)
+    if v.in_sync:
+        host.noop(f"{v.path} already declares {v.desired}")
+        return
+    if v.details.get("write"):
+        yield from changes(write_file(v.path or "", v.content or "", "644", v.details["expected"]))
+    else:
+        yield from changes([f"chmod 644 {v.path} && chown root:root {v.path}"])
+
+
+@operation()
+def workers_file():
+    """
+    Make ``conf/workers`` list exactly the declared workers, one bare hostname a line.
+
+    Behaviour:
+        The whole file is the tool's (a comment line says so); it is replaced atomically when
+        its text differs, and its mode is 644 root:root. Every node gets the same file.
+
+    **Example:**
+
+    .. code:: python
+
+        conf.workers_file(name="conf/workers lists the workers")
+    """
+    yield from _write("workers_file")
+
+
+@operation()
+def alluxio_env():
+    """
+    Render ``conf/alluxio-env.sh`` from the model: ``ALLUXIO_MASTER_HOSTNAME`` (set on every
+    node, or workers look for a master on their own host), ``ALLUXIO_UNDERFS_ADDRESS`` and the
+    extra variables of ``alluxio_env``, each value shell-quoted.
+
+    Behaviour:
+        Replaced atomically when its text differs; mode 644 root:root; the same on every node.
+
+    **Example:**
+
+    .. code:: python
+
+        conf.alluxio_env(name="conf/alluxio-env.sh as declared")
+    """
+    yield from _write("alluxio_env")

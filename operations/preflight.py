@@ -1,0 +1,56 @@
+"""Before anything changes on a node: what Alluxio's scripts need is there, or is installed."""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import OperationError, operation
+
+from operations.util import changes, cluster, snapshots, verdict
+
+INSTALL_RSYNC = (
+    "if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y rsync; "
+    "elif command -v yum >/dev/null; then yum install -y rsync; "
+    "else echo 'rsync is missing and no apt-get or yum to install it' >&2; exit 1; fi"
+)
+
+
+@operation()
+def node_ready():
+    """
+    Refuse to touch a node that lacks what the release needs, naming what is missing, and
+    install ``rsync`` (Alluxio's ``copyDir`` needs it) where it is missing.
+
+    Behaviour:
+        Checked from the run's snapshot: ``ssh`` (the launcher), ``sudo`` (``SudoMount``),
+        ``bash``, ``tar``, ``base64``, ``sha256sum``, and a Java runtime on the PATH of a
+        non-interactive ssh session, or the ``JAVA`` given in ``alluxio_env`` executable
+        (Alluxio issues #4459, #12250); free space for the tarball and its extraction when they
+        are still to come.
+
+    **Example:**
+
+    .. code:: python
+
+        preflight.node_ready(name="The node has what the release needs")
+    """
+    c = cluster()
+    snap = snapshots((host.name,))[host.name]
+    if snap is None:
+        raise OperationError(f"{host.name}: its state could not be read")
+    missing = [m for m in snap.tools.missing if m != "rsync"]
+    if missing:
+        raise OperationError(f"{host.name} lacks: {', '.join(missing)}; install it, then run again")
+    needed = 0
+    if not verdict("tarball").in_sync:
+        needed += c.tarball.size
+    if verdict("install_dir").details.get("fresh"):
+        needed += sum(m.size for m in c.tarball.members)
+    if snap.tools.free_kb is not None and needed > snap.tools.free_kb * 1024:
+        raise OperationError(
+            f"{host.name}: {c.install_root} has {snap.tools.free_kb // 1024} MiB free, "
+            f"the release needs {needed // (1024 * 1024) + 1} MiB"
+        )
+    if "rsync" in snap.tools.missing:
+        yield from changes([INSTALL_RSYNC])
+        return
+    host.noop("has ssh, sudo, rsync, java and room for the release")

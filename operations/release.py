@@ -1,0 +1,203 @@
+"""The release on every node: the post's step 4 (tarball, extraction, owner) and step 7 (the
+launcher patch)."""
+
+from __future__ import annotations
+
+import shlex
+
+from pyinfra import host, logger
+from pyinfra.api import FileUploadCommand, FunctionCommand, Host, State, StringCommand, operation
+
+from cluster import Cluster
+from facts.release import MARKER, partial, sidecar
+from operations.util import changes, only_on_master, cluster, verdict, write_file
+
+CARRIED_OVER = ("journal", "logs", "conf/alluxio-env.sh", "conf/workers", "bin/alluxio-workers.sh")
+
+
+def _part(c: Cluster) -> str:
+    folder, _, name = c.remote_tarball.rpartition("/")
+    return f"{folder}/.{name}.part"
+
+
+def _install_tarball(c: Cluster) -> str:
+    """Shell on the node: verify the received ``.part`` and rename it into place, recording the
+    verified checksum with the file's size and mtime."""
+    part, final, record = shlex.quote(_part(c)), shlex.quote(c.remote_tarball), shlex.quote(sidecar(c.remote_tarball))
+    return (
+        f'got=$(sha256sum {part} | cut -d" " -f1); if [ "$got" != {c.tarball.sha256} ]; then '
+        f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {part}; exit 1; fi; '
+        f"chmod 644 {part} && mv -f {part} {final} && "
+        f"echo \"{c.tarball.sha256} $(stat -c '%s %Y' {final})\" > {record}"
+    )
+
+
+@operation()
+def tarball_uploaded():
+    """
+    Put the release tarball on this node (the master) from the operator's machine.
+
+    Behaviour:
+        Sent only when the node has no tarball or one with another sha256. It is uploaded to a
+        ``.part`` file, verified against the local tarball's sha256 and renamed into place, so
+        an interrupted upload never passes for a tarball.
+
+    **Example:**
+
+    .. code:: python
+
+        release.tarball_uploaded(name="Tarball on the master")
+    """
+    if not only_on_master():
+        return
+    c = cluster()
+    v = verdict("tarball")
+    if v.in_sync:
+        host.noop(f"{c.remote_tarball} already has {v.desired}")
+        return
+    folder = shlex.quote(c.remote_tarball.rpartition("/")[0] or "/")
+    yield from changes(
+        [
+            f"mkdir -p {folder}",
+            FileUploadCommand(c.tarball.local_path, _part(c)),
+            _install_tarball(c),
+        ]
+    )
+
+
+def _send_from_master(state: State, host: Host, master: str, source: str, target: str) -> bool:
+    """On the master, copy ``source`` to ``host`` over the trust the deploy established."""
+    sender = state.inventory.get_host(master)
+    command = StringCommand(
+        f"scp -q -o BatchMode=yes -o StrictHostKeyChecking=yes {shlex.quote(source)} "
+        f"{shlex.quote(host.name)}:{shlex.quote(target)}"
+    )
+    ok, output = sender.run_shell_command(command)
+    if not ok:
+        logger.error(f"{host.print_prefix}copy from {master} failed: {output.stderr}")
+    return bool(ok)
+
+
+@operation()
+def tarball_distributed():
+    """
+    Put the release tarball on this node from the master, over the cluster network, as the
+    post's ``scp`` from the master does: it leaves the operator's machine once, whatever the
+    number of nodes.
+
+    Behaviour:
+        Sent only when the node has no tarball or one with another sha256; verified against the
+        declared sha256 on arrival, then renamed into place.
+
+    **Example:**
+
+    .. code:: python
+
+        release.tarball_distributed(name="Tarball on every other node")
+    """
+    if host.name == cluster().master:
+        host.noop("the master's tarball is sent from the operator's machine")
+        return
+    c = cluster()
+    v = verdict("tarball")
+    if v.in_sync:
+        host.noop(f"{c.remote_tarball} already has {v.desired}")
+        return
+    folder = shlex.quote(c.remote_tarball.rpartition("/")[0] or "/")
+    yield from changes(
+        [
+            f"mkdir -p {folder} && rm -f {shlex.quote(_part(c))}",
+            FunctionCommand(_send_from_master, (c.master, c.remote_tarball, _part(c)), {}),
+            _install_tarball(c),
+        ]
+    )
+
+
+def _fresh_extraction(c: Cluster) -> str:
+    """Shell: extract into a hidden folder, carry over what the running cluster wrote (journal,
+    logs) and the managed files, mark it complete, then swap it in by renames. At every moment
+    the install path holds either the old folder or the complete new one; an interrupted swap
+    is undone first thing on the next run, so the journal is never lost."""
+    d, p, t = shlex.quote(c.install_dir), shlex.quote(partial(c.install_dir)), shlex.quote(c.remote_tarball)
+    new = f"{p}/{shlex.quote(c.release)}"
+    carry = " ".join(CARRIED_OVER)
+    return (
+        "set -e; "
+        f"if [ ! -e {d} ] && [ -d {p}/old ]; then mv {p}/old {d}; fi; "  # undo a half swap
+        f"rm -rf {p}; mkdir -p {p}; tar -xzf {t} -C {p}; chown -R root:root {new}; "
+        f"if [ -d {d} ]; then for x in {carry}; do if [ -e {d}/$x ]; then "
+        f'rm -rf {new}/$x; mkdir -p "$(dirname {new}/$x)"; cp -a {d}/$x {new}/$x; fi; done; fi; '
+        f"echo {shlex.quote(f'{c.tarball.sha256} {c.release}')} > {new}/{MARKER}; "
+        f"if [ -e {d} ]; then mv {d} {p}/old; fi; mv {new} {d}; rm -rf {p}"
+    )
+
+
+@operation()
+def extracted():
+    """
+    Extract the release at the install path, complete, owned root:root (the post's ``tar -zxvf``
+    and ``chown -R root:root``).
+
+    Behaviour:
+        Missing, interrupted (no completion marker) or another release: extracted afresh into a
+        hidden folder and swapped in by rename, keeping the journal, the logs and the managed
+        configuration of the folder it replaces. Damaged (members missing, or of another type or
+        size): just those members are extracted again. Wrong owners: ``chown -R root:root``.
+        A left-over folder of an interrupted extraction is removed (an interrupted swap is undone).
+
+    **Example:**
+
+    .. code:: python
+
+        release.extracted(name="Release extracted, complete, root:root")
+    """
+    c = cluster()
+    v = verdict("install_dir")
+    if v.in_sync:
+        host.noop(f"{c.install_dir} is {v.desired}")
+        return
+    d, p = shlex.quote(c.install_dir), shlex.quote(partial(c.install_dir))
+    if v.details.get("fresh"):
+        yield from changes([_fresh_extraction(c)])
+        return
+    commands = []
+    if v.details.get("partial"):
+        commands.append(f"if [ ! -e {d} ] && [ -d {p}/old ]; then mv {p}/old {d}; fi; rm -rf {p}")
+    restore = v.details.get("restore") or ()
+    if restore:
+        members = " ".join(shlex.quote(f"{c.release}/{m}") for m in restore)
+        root = shlex.quote(c.install_root)
+        commands.append(f"tar -xzf {shlex.quote(c.remote_tarball)} -C {root} {members}")
+    if restore or v.details.get("chown"):
+        commands.append(f"chown -R root:root {d}")
+    yield from changes(commands)
+
+
+@operation()
+def launcher_patched():
+    """
+    Make ``bin/alluxio-workers.sh`` the release's launcher with ``ssh -t ${worker}`` patched to
+    ``ssh -tt ${worker}`` where the release needs it (Alluxio issue #3891; 1.3+ ship ``-tt``).
+
+    Behaviour:
+        The desired file is the tarball's own launcher, patched; it is written atomically when
+        the node's differs. A launcher of unknown shape (neither line) is reported and left
+        alone, never half-patched.
+
+    **Example:**
+
+    .. code:: python
+
+        release.launcher_patched(name="Launcher patched -t to -tt")
+    """
+    v = verdict("launcher")
+    if v.details.get("unknown"):
+        logger.warning(f"{host.print_prefix}{v.path}: {v.actual}")
+        host.noop(f"{v.path}: unknown shape, left alone")
+        return
+    if v.in_sync:
+        host.noop(f"{v.path} already {v.desired}")
+        return
+    yield from changes(write_file(v.path or "", v.content or "", "755", v.details["expected"]))
+
+

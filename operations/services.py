@@ -1,0 +1,191 @@
+"""Alluxio's daemons: stop before changing what they run from (the post's step 1), format once,
+start (step 8), and check the master counts every worker (step 9)."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import gevent
+from pyinfra import host, state
+from pyinfra.api import OperationError, StringCommand, operation
+
+from facts.node import changed_hosts
+from facts.services import rest_command
+from operations.util import changes, only_on_master, cluster, snapshots, verdict
+from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read
+
+HEALTH_SECONDS = 30
+CONFIG = ("alluxio_env", "workers_file", "launcher")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Decisions that span nodes, taken once per run before anything changes."""
+
+    stop_first: bool  # daemons run and what they run from will change
+    start_all: bool  # `alluxio-start.sh all` on the master (it restarts everything)
+    anything_to_change: bool
+    why: str
+
+
+_plans: dict[int, Plan] = {}
+
+
+def plan() -> Plan:
+    """The run's :class:`Plan`, from the same verdicts the drift report prints; computed on the
+    first call (before any change) and kept for the run, as a restart must be decided on what
+    was, not on what the run has already fixed."""
+    if id(state) in _plans:
+        return _plans[id(state)]
+    c = cluster()
+    hosts = [state.inventory.get_host(n) for n in c.names]
+    gevent.joinall([gevent.spawn(read, state, h, c) for h in hosts])  # all nodes at once
+    snaps = snapshots()
+    verdicts = {n: node_verdicts(c, n, snaps) for n in c.names}
+
+    def changing(resource: str) -> list[str]:
+        return [
+            n
+            for n, vs in verdicts.items()
+            if vs[resource].status in (DRIFTED, MISSING_STATUS) and not vs[resource].details.get("unknown")
+        ]
+
+    config = sorted({f"{r} on {n}" for r in CONFIG for n in changing(r)})
+    fresh = [n for n, vs in verdicts.items() if vs["install_dir"].details.get("fresh")]
+    master = snaps.get(c.master)
+    master_down = master is None or not master.services.master_pids
+    running = [n for n, s in snaps.items() if s and (s.services.master_pids or s.services.worker_pids)]
+    reasons = config + [f"fresh extraction on {n}" for n in fresh] + (["master down"] if master_down else [])
+    _plans[id(state)] = Plan(
+        stop_first=bool(running) and bool(config or fresh),
+        start_all=bool(config or fresh or master_down),
+        anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
+        why=", ".join(reasons) or "nothing changes",
+    )
+    return _plans[id(state)]
+
+
+def _bin(script: str) -> str:
+    return shlex.quote(f"{cluster().install_dir}/bin/{script}")
+
+
+@operation()
+def stopped(when: bool):
+    """
+    Stop this node's Alluxio daemons (``alluxio-stop.sh local``) when ``when`` holds: daemons
+    must not run from a release folder or configuration that is being replaced.
+
+    + when: the run's plan says something the daemons depend on will change
+
+    **Example:**
+
+    .. code:: python
+
+        services.stopped(name="Stop Alluxio first", when=services.plan().stop_first)
+    """
+    snap = snapshots((host.name,))[host.name]
+    running = snap is not None and (snap.services.master_pids or snap.services.worker_pids)
+    if not when or not running:
+        host.noop("nothing it runs from changes" if running else "no Alluxio daemon runs here")
+        return
+    yield from changes([f"{_bin('alluxio-stop.sh')} local"])
+
+
+@operation()
+def formatted():
+    """
+    Format the cluster (``alluxio format``) once: only when the master's journal has no
+    ``_format_`` marker. A formatted journal holds the file system's metadata and is never
+    formatted again.
+
+    **Example:**
+
+    .. code:: python
+
+        services.formatted(name="Journal formatted once")
+    """
+    if not only_on_master():
+        return
+    snap = snapshots((host.name,))[host.name]
+    if snap is not None and snap.install.formatted:
+        host.noop("the journal was formatted before; never again")
+        return
+    yield from changes([f"{_bin('alluxio')} format"])
+
+
+@operation()
+def started(start_all: bool):
+    """
+    Run Alluxio: on the master ``alluxio-start.sh all`` (the post's command: it stops
+    everything, starts the master, then every worker over the launcher with ``SudoMount``)
+    when ``start_all``; otherwise a worker whose daemon is down, or not live on the master, is
+    restarted alone on its node (through a pty, as ``sudo`` under ``requiretty`` needs).
+
+    + start_all: the run's plan says the configuration, the launcher or the release changed,
+      or the master is down
+
+    **Example:**
+
+    .. code:: python
+
+        services.started(name="Alluxio running", start_all=services.plan().start_all)
+    """
+    c = cluster()
+    if start_all:
+        if host.name == c.master:
+            yield from changes([f"{_bin('alluxio-start.sh')} all"])
+        else:
+            host.noop(f"started by alluxio-start.sh all on {c.master}")
+        return
+    v = verdict("services")
+    if "worker" not in v.details.get("down", ()):
+        host.noop(f"running: {v.actual}")
+        return
+    restart = f"{_bin('alluxio-stop.sh')} worker; {_bin('alluxio-start.sh')} worker SudoMount"
+    yield from changes([StringCommand(restart, _get_pty=True)])
+
+
+def _health_command(workers: tuple[str, ...], path: str, task_log: str) -> str:
+    want = " ".join(shlex.quote(w) for w in workers)
+    return (
+        f"i=0; while :; do body=$({rest_command(path)}); missing=; "
+        f"for w in {want}; do echo \"$body\" | grep -q \"\\\"host\\\": *\\\"$w\\\"\" || missing=\"$missing $w\"; done; "
+        f'[ -z "$missing" ] && {{ echo "all {len(workers)} workers live"; exit 0; }}; '
+        f"i=$((i + 1)); [ $i -ge {HEALTH_SECONDS} ] && break; sleep 1; done; "
+        f'echo "workers not live on the master after {HEALTH_SECONDS}s:$missing" >&2; '
+        f'for w in $missing; do echo "--- {task_log}, lines of $w:" >&2; '
+        f'grep -F "[$w]" {shlex.quote(task_log)} 2>/dev/null | tail -n 8 >&2; done; exit 1'
+    )
+
+
+@operation()
+def healthy():
+    """
+    Check the cluster from the master, as the post's last step does in the web UI: the master
+    counts every declared worker as live. Retried for a short while after a (re)start;
+    otherwise the run fails naming the missing workers and quoting their lines of
+    ``logs/task.log`` (the start scripts' exit codes prove nothing).
+
+    **Example:**
+
+    .. code:: python
+
+        services.healthy(name="Every worker live on the master")
+    """
+    if not only_on_master():
+        return
+    c = cluster()
+    snaps = snapshots()
+    in_sync = all(node_verdicts(c, n, snaps)["services"].in_sync for n in c.names if snaps.get(n))
+    if state.is_executing:
+        needed = bool(changed_hosts(state)) or not in_sync
+    else:
+        needed = plan().anything_to_change
+    if not needed:
+        host.noop(f"the master counts all {len(c.workers)} workers as live")
+        return
+    if state.is_executing and any(snaps.get(n) is None for n in c.names):
+        raise OperationError("some nodes could not be reached; the cluster cannot be healthy")
+    task_log = f"{c.install_dir}/logs/task.log"
+    yield _health_command(c.workers, c.worker_list_path, task_log)

@@ -1,0 +1,94 @@
+"""What every operation needs: the run's context, the verdicts, and safe file writes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shlex
+from collections.abc import Iterator
+
+from pyinfra import host, state
+from pyinfra.api import FileUploadCommand, Host, OperationError, StringCommand
+from pyinfra.api.command import PyinfraCommand
+
+from cluster import Cluster, current
+from facts.node import NodeSnapshot, mark_changed
+from resources import Verdict, node_verdicts, read
+
+INLINE_LIMIT = 48 * 1024  # bigger contents go by SFTP: a command line has its limits
+
+
+def cluster() -> Cluster:
+    return current()
+
+
+def snapshots(names: tuple[str, ...] | None = None) -> dict[str, NodeSnapshot | None]:
+    """Snapshots of the named nodes (all managed nodes by default), read once per run."""
+    c = current()
+    return {n: read(state, state.inventory.get_host(n), c) for n in (names or c.names)}
+
+
+def verdict(resource: str) -> Verdict:
+    """This host's verdict on ``resource``, from this run's snapshots."""
+    c = current()
+    needed = c.names if resource == "known_hosts" else (host.name, c.master)
+    verdicts = node_verdicts(c, host.name, snapshots(tuple(dict.fromkeys(needed))))
+    if resource not in verdicts:
+        raise OperationError(f"{resource} is not a resource of {host.name}")
+    v = verdicts[resource]
+    if v.status == "unreachable":
+        raise OperationError(f"{host.name}: its state could not be read")
+    return v
+
+
+def only_on_master() -> bool:
+    """True on the master; elsewhere record why the operation does nothing there.
+
+    Master-only operations still run on every host (as no-ops) so that pyinfra orders every
+    operation the same way on every host: it orders by each host's own sequence."""
+    if host.name == current().master:
+        return True
+    host.noop(f"only on the master ({current().master})")
+    return False
+
+
+def changes(commands: list[PyinfraCommand | str], on: Host | None = None) -> Iterator[PyinfraCommand | str]:
+    """Yield ``commands``; when they are about to run, the host's snapshot is marked stale."""
+    if state.is_executing:
+        mark_changed(state, on or host)
+    yield from commands
+
+
+def guard(path: str, expected: bytes | None) -> str:
+    """Shell that fails unless ``path`` still holds what the snapshot read (or is still absent):
+    a file edited since it was read is not overwritten blindly."""
+    p = shlex.quote(path)
+    message = shlex.quote(f"{path} changed since it was read; not overwritten (run again)")
+    if expected is None:
+        return f"{{ [ ! -e {p} ] || {{ echo {message} >&2; exit 1; }}; }}"
+    digest = hashlib.sha256(expected).hexdigest()
+    return f"{{ [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {digest} ] || {{ echo {message} >&2; exit 1; }}; }}"
+
+
+def write_file(
+    path: str, content: str, mode: str, expected: bytes | None, owner: str = "root:root"
+) -> list[PyinfraCommand | str]:
+    """Commands writing ``content`` to ``path`` atomically (temporary file, then rename) with
+    ``mode`` and ``owner``, refusing if the file changed since it was read."""
+    folder, _, name = path.rpartition("/")
+    tmp = f"{folder}/.{name}.alluxio-reconcile.tmp"
+    data = content.encode("utf-8", "surrogateescape")
+    install = (
+        f"chmod {mode} {shlex.quote(tmp)} && chown {owner} {shlex.quote(tmp)} && "
+        f"mv -f {shlex.quote(tmp)} {shlex.quote(path)}"
+    )
+    if len(data) > INLINE_LIMIT:
+        return [
+            FileUploadCommand(io.BytesIO(data), tmp),
+            StringCommand(f"{guard(path, expected)} && {install}"),
+        ]
+    encoded = base64.b64encode(data).decode()
+    return [
+        f"{guard(path, expected)} && printf %s {encoded} | base64 -d > {shlex.quote(tmp)} && {install}"
+    ]

@@ -1,0 +1,430 @@
+"""Desired against actual, per resource: the one comparison deploy, dry run and drift share.
+
+Each function takes the :class:`~cluster.Cluster` (desired) and node snapshots (actual, from
+``facts.node``) and returns a :class:`Verdict`: a status, one-line desired and actual, and for
+text resources the full desired content and a unified diff. Operations act on verdicts; the
+drift report prints them. Nothing here touches a host.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyinfra.api import Host, State
+
+from cluster import ENV_PATH, LAUNCHER_PATH, MANAGED_FILES, WORKERS_PATH, Cluster
+from facts.hosts import parse_hosts
+from facts.node import NodeSnapshot, snapshot
+from facts.probe import FileState
+from facts.release import MARKER, MISSING, UNKNOWN
+from facts.ssh import SSH_DIR, PublicKey
+
+IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE = "in_sync", "drifted", "missing", "unreachable"
+NODE_RESOURCES = (
+    "etc_hosts",
+    "authorized_keys",
+    "tarball",
+    "install_dir",
+    "alluxio_env",
+    "workers_file",
+    "launcher",
+    "services",
+)
+MASTER_RESOURCES = ("ssh_keypair", "known_hosts")
+ROOT = ("root", "root")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    resource: str
+    status: str
+    desired: str
+    actual: str
+    diff: str | None = None
+    path: str | None = None
+    content: str | None = None  # the complete desired content of a text resource
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def in_sync(self) -> bool:
+        return self.status == IN_SYNC
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "desired": self.desired, "actual": self.actual, "diff": self.diff}
+
+
+def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
+    """The node's snapshot, read with the paths the cluster declares."""
+    master = host.name == cluster.master
+    return snapshot(
+        state,
+        host,
+        install_dir=cluster.install_dir,
+        tarball=cluster.remote_tarball,
+        master=master,
+        worker_list_path=cluster.worker_list_path if master else "",
+        java=dict(cluster.env).get("JAVA", ""),
+    )
+
+
+def unified(path: str, actual: str | None, desired: str) -> str | None:
+    if actual == desired:
+        return None
+    lines = difflib.unified_diff(
+        (actual or "").splitlines(keepends=True),
+        desired.splitlines(keepends=True),
+        fromfile=f"{path} (actual)" if actual is not None else "/dev/null",
+        tofile=f"{path} (desired)",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _file_status(file: FileState, content_ok: bool, mode: str | None, mode_ok: bool = True) -> str:
+    if not file.exists:
+        return MISSING_STATUS
+    return IN_SYNC if content_ok and mode_ok else DRIFTED
+
+
+def _text_verdict(
+    resource: str, path: str, file: FileState, desired: str, summary: str, mode: str | None = None
+) -> Verdict:
+    """A managed text file: exact content, and mode/owner when ``mode`` is given."""
+    actual = file.text
+    mode_ok = mode is None or (file.mode, file.owner, file.group) == (mode, *ROOT)
+    status = _file_status(file, actual == desired, mode, mode_ok)
+    notes = [] if mode_ok or not file.exists else [f"mode {file.mode} {file.owner}:{file.group}"]
+    return Verdict(
+        resource,
+        status,
+        desired=summary + (f", mode {mode} root:root" if mode else ""),
+        actual=("absent" if not file.exists else "as desired" if actual == desired else "differs")
+        + "".join(f", {n}" for n in notes),
+        diff=unified(path, actual, desired),
+        path=path,
+        content=desired,
+        details={"mode": mode, "write": actual != desired, "fix_mode": not mode_ok, "expected": file.content},
+    )
+
+
+# ----- /etc/hosts -------------------------------------------------------------------------
+def etc_hosts(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    """Every cluster name resolves to its address; every other line stays as it is. A managed
+    name on a line with another address is taken off that line (the line goes if it empties)."""
+    entries = cluster.host_entries
+    text = snap.etc_hosts.file.text or ""
+    kept: list[str] = []
+    for line in parse_hosts(text):
+        wrong = [n for n in line.names if n in entries and entries[n] != line.address]
+        if not wrong:
+            kept.append(line.raw)
+            continue
+        remaining = [n for n in line.names if n not in wrong]
+        if remaining:
+            eol = line.raw[len(line.raw.rstrip("\r\n")) :]
+            comment = line.raw.rstrip("\r\n").partition("#")[2]
+            kept.append(f"{line.address}\t{' '.join(remaining)}" + (f"\t#{comment}" if comment else "") + eol)
+    desired = "".join(kept)
+    present = {n for line in parse_hosts(desired) for n in line.names}
+    missing = [(n, a) for n, a in entries.items() if n not in present]
+    if missing and desired and not desired.endswith("\n"):
+        desired += "\n"
+    desired += "".join(f"{address}\t{name}\n" for name, address in missing)
+    resolved = {n: snap.etc_hosts.resolves(n) for n in entries}
+    return Verdict(
+        "etc_hosts",
+        _file_status(snap.etc_hosts.file, desired == text, None),
+        desired=" ".join(f"{n}={a}" for n, a in entries.items()),
+        actual=" ".join(f"{n}={resolved[n] or '-'}" for n in entries),
+        diff=unified("/etc/hosts", snap.etc_hosts.file.text, desired),
+        path="/etc/hosts",
+        content=desired,
+        details={"mode": snap.etc_hosts.file.mode or "644", "expected": snap.etc_hosts.file.content},
+    )
+
+
+# ----- ssh trust -----------------------------------------------------------------------------
+def master_public_key(snap: NodeSnapshot | None) -> PublicKey | None:
+    if snap is None or snap.key_pairs is None or snap.key_pairs.usable is None:
+        return None
+    return snap.key_pairs.usable.public
+
+
+def ssh_keypair(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    """The master has one key pair, private key 600 root:root, public half in NAME.pub. An
+    existing pair is kept whatever its type; none is generated as id_rsa."""
+    pairs = snap.key_pairs
+    usable = pairs.usable if pairs else None
+    desired = f"a key pair in {SSH_DIR} (private 600 root:root, public in .pub)"
+    if usable is None:
+        return Verdict("ssh_keypair", MISSING_STATUS, desired, "no usable key pair", path=f"{SSH_DIR}/id_rsa",
+                       details={"identity": "id_rsa", "generate": True})  # fmt: skip
+    private = usable.private
+    problems = []
+    if (private.mode, private.owner, private.group) != ("600", *ROOT):
+        problems.append(f"private key mode {private.mode} {private.owner}:{private.group}")
+    if usable.derived and usable.public_file != usable.derived:
+        problems.append(f"{usable.name}.pub does not match the private key")
+    return Verdict(
+        "ssh_keypair",
+        DRIFTED if problems else IN_SYNC,
+        desired,
+        f"{usable.name} ({usable.public.type if usable.public else '?'})" + "".join(f", {p}" for p in problems),
+        path=f"{SSH_DIR}/{usable.name}",
+        details={
+            "identity": usable.name,
+            "generate": False,
+            "fix_mode": (private.mode, private.owner, private.group) != ("600", *ROOT),
+            "fix_public": bool(usable.derived and usable.public_file != usable.derived),
+        },
+    )
+
+
+def _ssh_dir_ok(snap: NodeSnapshot) -> bool:
+    d = snap.authorized_keys.ssh_dir
+    return (d.kind, d.mode, d.owner, d.group) == ("directory", "700", *ROOT)
+
+
+def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey | None) -> Verdict:
+    """The master's public key is authorized; every other line (options, comments) stays."""
+    path = f"{SSH_DIR}/authorized_keys"
+    file = snap.authorized_keys.file
+    dir_ok = _ssh_dir_ok(snap)
+    if master_key is None:
+        return Verdict(
+            "authorized_keys",
+            MISSING_STATUS,
+            f"the key of {cluster.master} (not generated yet), mode 600 root:root",
+            "absent" if not file.exists else f"{len(snap.authorized_keys.keys)} keys",
+            path=path,
+            details={"pending": True},
+        )
+    text = file.text or ""
+    present = master_key in snap.authorized_keys.keys
+    desired = text
+    if not present:
+        desired += ("\n" if text and not text.endswith("\n") else "") + f"{master_key.line} alluxio@{cluster.master}\n"
+    verdict = _text_verdict("authorized_keys", path, file, desired, f"{cluster.master}'s {master_key.type} key", "600")
+    if not dir_ok:
+        d = snap.authorized_keys.ssh_dir
+        return Verdict(
+            verdict.resource,
+            DRIFTED if file.exists else MISSING_STATUS,
+            verdict.desired + f", {SSH_DIR} 700",
+            verdict.actual + f", {SSH_DIR} {d.kind} {d.mode or ''}".rstrip(),
+            verdict.diff,
+            path,
+            desired,
+            {**verdict.details, "fix_dir": True},
+        )
+    return verdict
+
+
+def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSnapshot | None]) -> Verdict:
+    """The master knows every node's real host keys under its name and address. A known key
+    that differs from the node's real one is a changed host key: refused unless the cluster
+    accepts new host keys, and then its old lines go."""
+    assert snap.known_hosts is not None
+    file = snap.known_hosts.file
+    text = file.text or ""
+    wanted = [n for n in cluster.names if n == cluster.master or n in cluster.workers]
+    changed: list[str] = []
+    add: list[str] = []
+    unknown: list[str] = []
+    stale: set[str] = set()
+    for name in wanted:
+        node = nodes.get(name)
+        if node is None or not node.host_keys:
+            unknown.append(name)
+            continue
+        address = cluster.node(name).address
+        for key in node.host_keys:
+            for alias in (name, address):
+                known = snap.known_hosts.keys_for(alias)
+                others = [k for k in known if k.type == key.type and k != key]
+                if others:
+                    changed.append(f"{alias} ({key.type})")
+                    stale.update(e.raw for e in snap.known_hosts.entries if e.matches(alias) and e.key in others)
+            if key not in snap.known_hosts.keys_for(name) or key not in snap.known_hosts.keys_for(address):
+                add.append(f"{name},{address} {key.line}\n")
+    refuse = bool(changed) and not cluster.accept_new_host_keys
+    kept = text if refuse else "".join(line for line in text.splitlines(keepends=True) if line not in stale)
+    desired = kept + ("\n" if kept and add and not kept.endswith("\n") else "") + ("" if refuse else "".join(add))
+    verdict = _text_verdict(
+        "known_hosts",
+        f"{SSH_DIR}/known_hosts",
+        file,
+        desired,
+        f"host keys of {', '.join(wanted)}",
+    )
+    notes = []
+    if changed:
+        notes.append(
+            f"host key changed: {', '.join(sorted(set(changed)))}"
+            + ("" if cluster.accept_new_host_keys else " (not trusted; alluxio_accept_new_host_keys=true accepts)")
+        )
+    if unknown:
+        notes.append(f"could not read host keys of {', '.join(unknown)}")
+    status = DRIFTED if refuse else verdict.status
+    return Verdict(
+        verdict.resource,
+        status,
+        verdict.desired,
+        verdict.actual + "".join(f"; {n}" for n in notes),
+        verdict.diff,
+        verdict.path,
+        desired,
+        {**verdict.details, "refused": sorted(set(changed)) if refuse else []},
+    )
+
+
+# ----- the release -----------------------------------------------------------------------
+def tarball(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    want = cluster.tarball
+    have = snap.tarball
+    desired = f"sha256 {want.sha256[:12]}…, {want.size} bytes"
+    if not have.present:
+        return Verdict("tarball", MISSING_STATUS, desired, "absent", path=cluster.remote_tarball)
+    ok = have.sha256 == want.sha256
+    actual = f"sha256 {(have.sha256 or '')[:12]}…, {have.size} bytes"
+    return Verdict("tarball", IN_SYNC if ok else DRIFTED, desired, actual, path=cluster.remote_tarball)
+
+
+def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    """The release is extracted completely (every member of the tarball, by type and size; the
+    files other resources manage excepted), owned root:root, with the completion marker of this
+    tarball. An interrupted extraction is redone from scratch; a damaged one has its damaged
+    members restored; wrong owners are changed back."""
+    want = cluster.tarball
+    have = snap.install
+    marker = f"{want.sha256} {cluster.release}"
+    desired = f"{cluster.release} complete, root:root"
+    path = cluster.install_dir
+    if not have.present:
+        return Verdict("install_dir", MISSING_STATUS, desired, "absent", path=path,
+                       details={"fresh": True, "partial": have.partial})  # fmt: skip
+    if have.marker != marker:
+        why = "no completion marker (interrupted?)" if have.marker is None else f"other release ({have.marker[:12]}…)"
+        return Verdict("install_dir", DRIFTED, desired, why, path=path, details={"fresh": True, "partial": have.partial})
+    entries = have.entries or {}
+    damaged = sorted(
+        m.path.rstrip("/")
+        for m in want.members
+        if m.path.rstrip("/") not in MANAGED_FILES
+        and (
+            (entry := entries.get(m.path.rstrip("/"))) is None
+            or entry.kind != m.kind
+            or (m.kind == "f" and entry.size != m.size)
+        )
+    )
+    owners = sorted(p for p, e in entries.items() if (e.owner, e.group) != ROOT)
+    problems = []
+    if damaged:
+        problems.append(f"{len(damaged)} missing or damaged: {', '.join(damaged[:3])}{' …' if len(damaged) > 3 else ''}")
+    if owners:
+        problems.append(f"{len(owners)} not root:root: {', '.join(owners[:3])}{' …' if len(owners) > 3 else ''}")
+    if have.partial:
+        problems.append("an interrupted extraction's folder is left over")
+    return Verdict(
+        "install_dir",
+        DRIFTED if problems else IN_SYNC,
+        desired,
+        "; ".join(problems) or desired,
+        path=path,
+        details={"fresh": False, "restore": tuple(damaged), "chown": bool(owners), "partial": have.partial},
+    )
+
+
+def launcher(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    path = f"{cluster.install_dir}/{LAUNCHER_PATH}"
+    shape = snap.launcher.shape
+    summary = "patched (ssh -tt)" if cluster.launcher_needs_patch else "as shipped (ssh -tt)"
+    if shape == UNKNOWN:
+        return Verdict(
+            "launcher",
+            DRIFTED,
+            summary,
+            "unknown shape: neither the `ssh -t ${worker}` nor the `-tt` line; left alone",
+            path=path,
+            details={"unknown": True},
+        )
+    verdict = _text_verdict("launcher", path, snap.launcher.file, cluster.launcher, summary)
+    actual = "absent" if shape == MISSING else f"{shape}" + ("" if verdict.in_sync or shape != "patched" else ", edited")
+    return Verdict(verdict.resource, verdict.status, summary, actual, verdict.diff, path, verdict.content,
+                   verdict.details)  # fmt: skip
+
+
+def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    path = f"{cluster.install_dir}/{WORKERS_PATH}"
+    verdict = _text_verdict("workers_file", path, snap.workers_file.file, cluster.workers_file,
+                            " ".join(cluster.workers), "644")  # fmt: skip
+    actual = " ".join(snap.workers_file.hosts) if snap.workers_file.file.exists else "absent"
+    if snap.workers_file.file.exists and not verdict.in_sync and snap.workers_file.hosts == cluster.workers:
+        actual += " (other text)"
+    return Verdict(verdict.resource, verdict.status, verdict.desired, actual, verdict.diff, path, verdict.content,
+                   verdict.details)  # fmt: skip
+
+
+def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    path = f"{cluster.install_dir}/{ENV_PATH}"
+    desired_settings = {"ALLUXIO_MASTER_HOSTNAME": cluster.master, "ALLUXIO_UNDERFS_ADDRESS": cluster.underfs_address,
+                        **dict(cluster.env)}  # fmt: skip
+    verdict = _text_verdict("alluxio_env", path, snap.alluxio_env.file, cluster.alluxio_env,
+                            " ".join(f"{k}={v}" for k, v in desired_settings.items()), "644")  # fmt: skip
+    have = snap.alluxio_env.settings
+    actual = "absent" if not snap.alluxio_env.file.exists else " ".join(f"{k}={v}" for k, v in have.items())
+    return Verdict(verdict.resource, verdict.status, verdict.desired, actual or "(no settings)", verdict.diff, path,
+                   verdict.content, verdict.details)  # fmt: skip
+
+
+# ----- services --------------------------------------------------------------------------
+def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeSnapshot | None) -> Verdict:
+    """The master runs on the master, a worker on each worker, and the master counts every
+    worker as live."""
+    want, have, problems = [], [], []
+    s = snap.services
+    if name == cluster.master:
+        want.append("master")
+        have.append("master" if s.master_pids else "master down")
+        if not s.master_pids:
+            problems.append("master")
+    if name in cluster.workers:
+        want.append("worker (live on the master)")
+        live = master_snap.services.live_workers if master_snap else None
+        counted = live is not None and name in live
+        state = "worker" if s.worker_pids else "worker down"
+        if s.worker_pids and not counted:
+            state += ", not live on the master"
+        have.append(state)
+        if not s.worker_pids or not counted:
+            problems.append("worker")
+    if not want:
+        return Verdict("services", IN_SYNC, "none", "none")
+    status = IN_SYNC if not problems else MISSING_STATUS if not (s.master_pids or s.worker_pids) else DRIFTED
+    return Verdict("services", status, ", ".join(want), ", ".join(have), details={"down": tuple(problems)})
+
+
+# ----- everything, for one node ---------------------------------------------------------------
+def node_verdicts(cluster: Cluster, name: str, nodes: Mapping[str, NodeSnapshot | None]) -> dict[str, Verdict]:
+    """Every resource of node ``name``; ``nodes`` holds the snapshots of all nodes."""
+    snap = nodes.get(name)
+    names = NODE_RESOURCES + (MASTER_RESOURCES if name == cluster.master else ())
+    if snap is None:
+        return {r: Verdict(r, UNREACHABLE, "-", "unreachable") for r in names}
+    master_snap = nodes.get(cluster.master)
+    verdicts = {
+        "etc_hosts": etc_hosts(cluster, snap),
+        "authorized_keys": authorized_keys(cluster, snap, master_public_key(master_snap)),
+        "tarball": tarball(cluster, snap),
+        "install_dir": install_dir(cluster, snap),
+        "alluxio_env": alluxio_env(cluster, snap),
+        "workers_file": workers_file(cluster, snap),
+        "launcher": launcher(cluster, snap),
+        "services": services(cluster, name, snap, master_snap),
+    }
+    if name == cluster.master:
+        verdicts["ssh_keypair"] = ssh_keypair(cluster, snap)
+        verdicts["known_hosts"] = known_hosts(cluster, snap, nodes)
+    return verdicts
