@@ -88,7 +88,9 @@ class Tarball(BaseModel):
             with tarfile.open(file, "r:gz") as tar:
                 entries = tar.getmembers()
                 launcher_member = f"{release}/{LAUNCHER_PATH}"
-                launcher_file = tar.extractfile(launcher_member) if launcher_member in tar.getnames() else None
+                launcher_file = (
+                    tar.extractfile(launcher_member) if launcher_member in tar.getnames() else None
+                )
                 launcher = launcher_file.read().decode() if launcher_file else ""
         except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
             raise InventoryError(f"{where}: not a gzip tar archive ({exc})") from None

@@ -19,7 +19,7 @@ from cluster import ENV_PATH, LAUNCHER_PATH, MANAGED_FILES, WORKERS_PATH, Cluste
 from facts.hosts import parse_hosts
 from facts.node import NodeSnapshot, snapshot
 from facts.probe import FileState
-from facts.release import MARKER, MISSING, UNKNOWN
+from facts.release import MISSING, UNKNOWN
 from facts.ssh import SSH_DIR, PublicKey
 
 IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE = "in_sync", "drifted", "missing", "unreachable"
@@ -53,7 +53,12 @@ class Verdict:
         return self.status == IN_SYNC
 
     def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "desired": self.desired, "actual": self.actual, "diff": self.diff}
+        return {
+            "status": self.status,
+            "desired": self.desired,
+            "actual": self.actual,
+            "diff": self.diff,
+        }
 
 
 def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
@@ -79,7 +84,9 @@ def unified(path: str, actual: str | None, desired: str) -> str | None:
         fromfile=f"{path} (actual)" if actual is not None else "/dev/null",
         tofile=f"{path} (desired)",
     )
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 def _file_status(file: FileState, content_ok: bool, mode: str | None, mode_ok: bool = True) -> str:
@@ -105,7 +112,12 @@ def _text_verdict(
         diff=unified(path, actual, desired),
         path=path,
         content=desired,
-        details={"mode": mode, "write": actual != desired, "fix_mode": not mode_ok, "expected": file.content},
+        details={
+            "mode": mode,
+            "write": actual != desired,
+            "fix_mode": not mode_ok,
+            "expected": file.content,
+        },
     )
 
 
@@ -141,7 +153,10 @@ def etc_hosts(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         diff=unified("/etc/hosts", snap.etc_hosts.file.text, desired),
         path="/etc/hosts",
         content=desired,
-        details={"mode": snap.etc_hosts.file.mode or "644", "expected": snap.etc_hosts.file.content},
+        details={
+            "mode": snap.etc_hosts.file.mode or "644",
+            "expected": snap.etc_hosts.file.content,
+        },
     )
 
 
@@ -159,8 +174,14 @@ def ssh_keypair(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     usable = pairs.usable if pairs else None
     desired = f"a key pair in {SSH_DIR} (private 600 root:root, public in .pub)"
     if usable is None:
-        return Verdict("ssh_keypair", MISSING_STATUS, desired, "no usable key pair", path=f"{SSH_DIR}/id_rsa",
-                       details={"identity": "id_rsa", "generate": True})  # fmt: skip
+        return Verdict(
+            "ssh_keypair",
+            MISSING_STATUS,
+            desired,
+            "no usable key pair",
+            path=f"{SSH_DIR}/id_rsa",
+            details={"identity": "id_rsa", "generate": True},
+        )
     private = usable.private
     problems = []
     if (private.mode, private.owner, private.group) != ("600", *ROOT):
@@ -171,7 +192,8 @@ def ssh_keypair(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         "ssh_keypair",
         DRIFTED if problems else IN_SYNC,
         desired,
-        f"{usable.name} ({usable.public.type if usable.public else '?'})" + "".join(f", {p}" for p in problems),
+        f"{usable.name} ({usable.public.type if usable.public else '?'})"
+        + "".join(f", {p}" for p in problems),
         path=f"{SSH_DIR}/{usable.name}",
         details={
             "identity": usable.name,
@@ -205,8 +227,12 @@ def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey 
     present = master_key in snap.authorized_keys.keys
     desired = text
     if not present:
-        desired += ("\n" if text and not text.endswith("\n") else "") + f"{master_key.line} alluxio@{cluster.master}\n"
-    verdict = _text_verdict("authorized_keys", path, file, desired, f"{cluster.master}'s {master_key.type} key", "600")
+        desired += (
+            "\n" if text and not text.endswith("\n") else ""
+        ) + f"{master_key.line} alluxio@{cluster.master}\n"
+    verdict = _text_verdict(
+        "authorized_keys", path, file, desired, f"{cluster.master}'s {master_key.type} key", "600"
+    )
     if not dir_ok:
         d = snap.authorized_keys.ssh_dir
         return Verdict(
@@ -246,12 +272,16 @@ def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSn
                 others = [k for k in known if k.type == key.type and k != key]
                 if others:
                     changed.append(f"{alias} ({key.type})")
-                    stale.update(e.raw for e in snap.known_hosts.entries if e.matches(alias) and e.key in others)
+                    stale.update(
+                        e.raw for e in snap.known_hosts.entries if e.matches(alias) and e.key in others
+                    )
             if key not in snap.known_hosts.keys_for(name) or key not in snap.known_hosts.keys_for(address):
                 add.append(f"{name},{address} {key.line}\n")
     refuse = bool(changed) and not cluster.accept_new_host_keys
     kept = text if refuse else "".join(line for line in text.splitlines(keepends=True) if line not in stale)
-    desired = kept + ("\n" if kept and add and not kept.endswith("\n") else "") + ("" if refuse else "".join(add))
+    desired = (
+        kept + ("\n" if kept and add and not kept.endswith("\n") else "") + ("" if refuse else "".join(add))
+    )
     verdict = _text_verdict(
         "known_hosts",
         f"{SSH_DIR}/known_hosts",
@@ -263,7 +293,11 @@ def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSn
     if changed:
         notes.append(
             f"host key changed: {', '.join(sorted(set(changed)))}"
-            + ("" if cluster.accept_new_host_keys else " (not trusted; alluxio_accept_new_host_keys=true accepts)")
+            + (
+                ""
+                if cluster.accept_new_host_keys
+                else " (not trusted; alluxio_accept_new_host_keys=true accepts)"
+            )
         )
     if unknown:
         notes.append(f"could not read host keys of {', '.join(unknown)}")
@@ -303,11 +337,28 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     desired = f"{cluster.release} complete, root:root"
     path = cluster.install_dir
     if not have.present:
-        return Verdict("install_dir", MISSING_STATUS, desired, "absent", path=path,
-                       details={"fresh": True, "partial": have.partial})  # fmt: skip
+        return Verdict(
+            "install_dir",
+            MISSING_STATUS,
+            desired,
+            "absent",
+            path=path,
+            details={"fresh": True, "partial": have.partial},
+        )
     if have.marker != marker:
-        why = "no completion marker (interrupted?)" if have.marker is None else f"other release ({have.marker[:12]}…)"
-        return Verdict("install_dir", DRIFTED, desired, why, path=path, details={"fresh": True, "partial": have.partial})
+        why = (
+            "no completion marker (interrupted?)"
+            if have.marker is None
+            else f"other release ({have.marker[:12]}…)"
+        )
+        return Verdict(
+            "install_dir",
+            DRIFTED,
+            desired,
+            why,
+            path=path,
+            details={"fresh": True, "partial": have.partial},
+        )
     entries = have.entries or {}
     damaged = sorted(
         m.path.rstrip("/")
@@ -322,9 +373,13 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     owners = sorted(p for p, e in entries.items() if (e.owner, e.group) != ROOT)
     problems = []
     if damaged:
-        problems.append(f"{len(damaged)} missing or damaged: {', '.join(damaged[:3])}{' …' if len(damaged) > 3 else ''}")
+        problems.append(
+            f"{len(damaged)} missing or damaged: {', '.join(damaged[:3])}{' …' if len(damaged) > 3 else ''}"
+        )
     if owners:
-        problems.append(f"{len(owners)} not root:root: {', '.join(owners[:3])}{' …' if len(owners) > 3 else ''}")
+        problems.append(
+            f"{len(owners)} not root:root: {', '.join(owners[:3])}{' …' if len(owners) > 3 else ''}"
+        )
     if have.partial:
         problems.append("an interrupted extraction's folder is left over")
     return Verdict(
@@ -333,7 +388,12 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         desired,
         "; ".join(problems) or desired,
         path=path,
-        details={"fresh": False, "restore": tuple(damaged), "chown": bool(owners), "partial": have.partial},
+        details={
+            "fresh": False,
+            "restore": tuple(damaged),
+            "chown": bool(owners),
+            "partial": have.partial,
+        },
     )
 
 
@@ -351,32 +411,75 @@ def launcher(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             details={"unknown": True},
         )
     verdict = _text_verdict("launcher", path, snap.launcher.file, cluster.launcher, summary)
-    actual = "absent" if shape == MISSING else f"{shape}" + ("" if verdict.in_sync or shape != "patched" else ", edited")
-    return Verdict(verdict.resource, verdict.status, summary, actual, verdict.diff, path, verdict.content,
-                   verdict.details)  # fmt: skip
+    actual = (
+        "absent"
+        if shape == MISSING
+        else f"{shape}" + ("" if verdict.in_sync or shape != "patched" else ", edited")
+    )
+    return Verdict(
+        verdict.resource,
+        verdict.status,
+        summary,
+        actual,
+        verdict.diff,
+        path,
+        verdict.content,
+        verdict.details,
+    )
 
 
 def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     path = f"{cluster.install_dir}/{WORKERS_PATH}"
-    verdict = _text_verdict("workers_file", path, snap.workers_file.file, cluster.workers_file,
-                            " ".join(cluster.workers), "644")  # fmt: skip
+    verdict = _text_verdict(
+        "workers_file",
+        path,
+        snap.workers_file.file,
+        cluster.workers_file,
+        " ".join(cluster.workers),
+        "644",
+    )
     actual = " ".join(snap.workers_file.hosts) if snap.workers_file.file.exists else "absent"
     if snap.workers_file.file.exists and not verdict.in_sync and snap.workers_file.hosts == cluster.workers:
         actual += " (other text)"
-    return Verdict(verdict.resource, verdict.status, verdict.desired, actual, verdict.diff, path, verdict.content,
-                   verdict.details)  # fmt: skip
+    return Verdict(
+        verdict.resource,
+        verdict.status,
+        verdict.desired,
+        actual,
+        verdict.diff,
+        path,
+        verdict.content,
+        verdict.details,
+    )
 
 
 def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     path = f"{cluster.install_dir}/{ENV_PATH}"
-    desired_settings = {"ALLUXIO_MASTER_HOSTNAME": cluster.master, "ALLUXIO_UNDERFS_ADDRESS": cluster.underfs_address,
-                        **dict(cluster.env)}  # fmt: skip
-    verdict = _text_verdict("alluxio_env", path, snap.alluxio_env.file, cluster.alluxio_env,
-                            " ".join(f"{k}={v}" for k, v in desired_settings.items()), "644")  # fmt: skip
+    desired_settings = {
+        "ALLUXIO_MASTER_HOSTNAME": cluster.master,
+        "ALLUXIO_UNDERFS_ADDRESS": cluster.underfs_address,
+        **dict(cluster.env),
+    }
+    verdict = _text_verdict(
+        "alluxio_env",
+        path,
+        snap.alluxio_env.file,
+        cluster.alluxio_env,
+        " ".join(f"{k}={v}" for k, v in desired_settings.items()),
+        "644",
+    )
     have = snap.alluxio_env.settings
     actual = "absent" if not snap.alluxio_env.file.exists else " ".join(f"{k}={v}" for k, v in have.items())
-    return Verdict(verdict.resource, verdict.status, verdict.desired, actual or "(no settings)", verdict.diff, path,
-                   verdict.content, verdict.details)  # fmt: skip
+    return Verdict(
+        verdict.resource,
+        verdict.status,
+        verdict.desired,
+        actual or "(no settings)",
+        verdict.diff,
+        path,
+        verdict.content,
+        verdict.details,
+    )
 
 
 # ----- services --------------------------------------------------------------------------
@@ -407,7 +510,9 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
 
 
 # ----- everything, for one node ---------------------------------------------------------------
-def node_verdicts(cluster: Cluster, name: str, nodes: Mapping[str, NodeSnapshot | None]) -> dict[str, Verdict]:
+def node_verdicts(
+    cluster: Cluster, name: str, nodes: Mapping[str, NodeSnapshot | None]
+) -> dict[str, Verdict]:
     """Every resource of node ``name``; ``nodes`` holds the snapshots of all nodes."""
     snap = nodes.get(name)
     names = NODE_RESOURCES + (MASTER_RESOURCES if name == cluster.master else ())

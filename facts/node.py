@@ -144,7 +144,7 @@ def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | Non
             _changed.discard(key)
             try:
                 _cache[key] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
-            except Exception:  # noqa: BLE001 - connection errors of any kind mean "unreachable"
+            except Exception:
                 _cache[key] = None
         return _cache[key]
 

@@ -99,7 +99,7 @@ class InstallDir(FactBase[InstallState]):
         return (
             f"[ -e {p} ] && echo partial; "
             f"if [ -d {d} ]; then echo present; "
-            f"[ -f {d}/{MARKER} ] && echo \"marker $(head -n 1 {d}/{MARKER})\"; "
+            f'[ -f {d}/{MARKER} ] && echo "marker $(head -n 1 {d}/{MARKER})"; '
             f"ls {d}/journal 2>/dev/null | grep -q '^_format_' && echo formatted; "
             f"find {d} -mindepth 1 \\( -path {d}/journal/'*' -o -path {d}/logs/'*' \\) -prune "
             "-o -printf 'entry %y %u %g %s %P\\n'; "

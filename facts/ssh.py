@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from facts.probe import ABSENT, FileState, PathStat, parse_probe, parse_stat, probe_command, stat_command
+from facts.probe import (
+    ABSENT,
+    FileState,
+    PathStat,
+    parse_probe,
+    parse_stat,
+    probe_command,
+    stat_command,
+)
 
 SSH_DIR = "/root/.ssh"
 # The identities OpenSSH's client tries by default, in its order.
@@ -74,7 +82,7 @@ class AuthorizedKeys(FactBase[AuthorizedKeysFile]):
 
     @override
     def process(self, output: Iterable[str]) -> AuthorizedKeysFile:
-        lines = list(output) + ["", ""]
+        lines = [*list(output), "", ""]
         file = parse_probe(lines[1])
         keys = tuple(
             key
@@ -201,7 +209,9 @@ def parse_known_hosts(text: str) -> tuple[KnownHost, ...]:
         marker = words.pop(0) if words[0].startswith("@") else None
         if not words:
             continue
-        entries.append(KnownHost(raw, marker, tuple(words[0].split(",")), parse_public_key(" ".join(words[1:]))))
+        entries.append(
+            KnownHost(raw, marker, tuple(words[0].split(",")), parse_public_key(" ".join(words[1:])))
+        )
     return tuple(entries)
 
 

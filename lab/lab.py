@@ -235,8 +235,7 @@ class Lab:
         """
         home_ssh = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh"
         script = (
-            'mkdir -p "$1" && mount --bind "$2" "$1" && mount --bind "$3" /etc/hosts'
-            ' && shift 3 && exec "$@"'
+            'mkdir -p "$1" && mount --bind "$2" "$1" && mount --bind "$3" /etc/hosts && shift 3 && exec "$@"'
         )
         return [
             "ip",

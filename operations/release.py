@@ -10,7 +10,7 @@ from pyinfra.api import FileUploadCommand, FunctionCommand, Host, State, StringC
 
 from cluster import Cluster
 from facts.release import MARKER, partial, sidecar
-from operations.util import changes, only_on_master, cluster, verdict, write_file
+from operations.util import changes, cluster, only_on_master, verdict, write_file
 
 CARRIED_OVER = ("journal", "logs", "conf/alluxio-env.sh", "conf/workers", "bin/alluxio-workers.sh")
 
@@ -23,7 +23,11 @@ def _part(c: Cluster) -> str:
 def _install_tarball(c: Cluster) -> str:
     """Shell on the node: verify the received ``.part`` and rename it into place, recording the
     verified checksum with the file's size and mtime."""
-    part, final, record = shlex.quote(_part(c)), shlex.quote(c.remote_tarball), shlex.quote(sidecar(c.remote_tarball))
+    part, final, record = (
+        shlex.quote(_part(c)),
+        shlex.quote(c.remote_tarball),
+        shlex.quote(sidecar(c.remote_tarball)),
+    )
     return (
         f'got=$(sha256sum {part} | cut -d" " -f1); if [ "$got" != {c.tarball.sha256} ]; then '
         f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {part}; exit 1; fi; '
@@ -118,7 +122,11 @@ def _fresh_extraction(c: Cluster) -> str:
     logs) and the managed files, mark it complete, then swap it in by renames. At every moment
     the install path holds either the old folder or the complete new one; an interrupted swap
     is undone first thing on the next run, so the journal is never lost."""
-    d, p, t = shlex.quote(c.install_dir), shlex.quote(partial(c.install_dir)), shlex.quote(c.remote_tarball)
+    d, p, t = (
+        shlex.quote(c.install_dir),
+        shlex.quote(partial(c.install_dir)),
+        shlex.quote(c.remote_tarball),
+    )
     new = f"{p}/{shlex.quote(c.release)}"
     carry = " ".join(CARRIED_OVER)
     return (
@@ -199,5 +207,3 @@ def launcher_patched():
         host.noop(f"{v.path} already {v.desired}")
         return
     yield from changes(write_file(v.path or "", v.content or "", "755", v.details["expected"]))
-
-

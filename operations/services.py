@@ -12,7 +12,7 @@ from pyinfra.api import OperationError, StringCommand, operation
 
 from facts.node import changed_hosts
 from facts.services import rest_command
-from operations.util import changes, only_on_master, cluster, snapshots, verdict
+from operations.util import changes, cluster, only_on_master, snapshots, verdict
 from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read
 
 HEALTH_SECONDS = 30
@@ -150,7 +150,7 @@ def _health_command(workers: tuple[str, ...], path: str, task_log: str) -> str:
     want = " ".join(shlex.quote(w) for w in workers)
     return (
         f"i=0; while :; do body=$({rest_command(path)}); missing=; "
-        f"for w in {want}; do echo \"$body\" | grep -q \"\\\"host\\\": *\\\"$w\\\"\" || missing=\"$missing $w\"; done; "
+        f'for w in {want}; do echo "$body" | grep -q "\\"host\\": *\\"$w\\"" || missing="$missing $w"; done; '
         f'[ -z "$missing" ] && {{ echo "all {len(workers)} workers live"; exit 0; }}; '
         f"i=$((i + 1)); [ $i -ge {HEALTH_SECONDS} ] && break; sleep 1; done; "
         f'echo "workers not live on the master after {HEALTH_SECONDS}s:$missing" >&2; '
@@ -178,10 +178,7 @@ def healthy():
     c = cluster()
     snaps = snapshots()
     in_sync = all(node_verdicts(c, n, snaps)["services"].in_sync for n in c.names if snaps.get(n))
-    if state.is_executing:
-        needed = bool(changed_hosts(state)) or not in_sync
-    else:
-        needed = plan().anything_to_change
+    needed = bool(changed_hosts(state)) or not in_sync if state.is_executing else plan().anything_to_change
     if not needed:
         host.noop(f"the master counts all {len(c.workers)} workers as live")
         return

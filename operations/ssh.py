@@ -9,7 +9,7 @@ from pyinfra import host
 from pyinfra.api import OperationError, StringCommand, operation
 
 from facts.ssh import SSH_DIR
-from operations.util import changes, only_on_master, cluster, verdict, write_file
+from operations.util import changes, cluster, only_on_master, verdict, write_file
 
 MKDIR_SSH = f"mkdir -p {SSH_DIR} && chmod 700 {SSH_DIR} && chown root:root {SSH_DIR}"
 

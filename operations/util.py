@@ -68,7 +68,9 @@ def guard(path: str, expected: bytes | None) -> str:
     if expected is None:
         return f"{{ [ ! -e {p} ] || {{ echo {message} >&2; exit 1; }}; }}"
     digest = hashlib.sha256(expected).hexdigest()
-    return f"{{ [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {digest} ] || {{ echo {message} >&2; exit 1; }}; }}"
+    return (
+        f"{{ [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {digest} ] || {{ echo {message} >&2; exit 1; }}; }}"
+    )
 
 
 def write_file(
@@ -89,6 +91,4 @@ def write_file(
             StringCommand(f"{guard(path, expected)} && {install}"),
         ]
     encoded = base64.b64encode(data).decode()
-    return [
-        f"{guard(path, expected)} && printf %s {encoded} | base64 -d > {shlex.quote(tmp)} && {install}"
-    ]
+    return [f"{guard(path, expected)} && printf %s {encoded} | base64 -d > {shlex.quote(tmp)} && {install}"]

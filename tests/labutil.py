@@ -21,10 +21,7 @@ def ssh(lab: Lab, host: str, command: str, check: bool = True) -> str:
 
 def fetch(lab: Lab, url: str) -> str:
     """GET ``url`` from the control namespace (the only place lab addresses are reachable)."""
-    code = (
-        "import sys, urllib.request;"
-        "print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())"
-    )
+    code = "import sys, urllib.request;print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())"
     result = lab.run(["python3", "-c", code, url], capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"GET {url} failed: {result.stderr}")

@@ -14,9 +14,7 @@ from demo_release import RELEASE, build
 from lab import Lab
 from tests.labutil import MASTER, POST_WORKERS, fetch, ssh, wait_worker_count
 
-UNPATCHED = (
-    "  nohup ssh -o ConnectTimeout=5 -o StrictHostKeyChecking=no -t ${worker} ${LAUNCHER} \\"
-)
+UNPATCHED = "  nohup ssh -o ConnectTimeout=5 -o StrictHostKeyChecking=no -t ${worker} ${LAUNCHER} \\"
 
 
 def members(tarball: Path) -> dict[str, tarfile.TarInfo]:
@@ -87,15 +85,11 @@ def extracted(tarball: Path, tmp_path: Path) -> Path:
 
 
 def test_scripts_refuse_to_run_without_alluxio_env(extracted: Path) -> None:
-    result = subprocess.run(
-        [str(extracted / "bin/alluxio"), "version"], capture_output=True, text=True
-    )
+    result = subprocess.run([str(extracted / "bin/alluxio"), "version"], capture_output=True, text=True)
     assert result.returncode == 1
     assert "alluxio-env.sh" in result.stderr
     (extracted / "conf/alluxio-env.sh").write_text("ALLUXIO_MASTER_HOSTNAME=localhost\n")
-    result = subprocess.run(
-        [str(extracted / "bin/alluxio"), "version"], capture_output=True, text=True
-    )
+    result = subprocess.run([str(extracted / "bin/alluxio"), "version"], capture_output=True, text=True)
     assert result.stdout.strip() == "Alluxio version: 1.2.0"
 
 

@@ -20,8 +20,7 @@ LAB_NET = ipaddress.ip_network("10.0.1.0/24")
 
 def ip_json(*args: str) -> list[dict]:
     return json.loads(
-        subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=True).stdout
-        or "[]"
+        subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=True).stdout or "[]"
     )
 
 
@@ -155,8 +154,7 @@ def test_add_a_host_and_refuse_an_address_in_use(lab: Lab) -> None:
         lab.remove("server09")
     assert "server09" not in lab.hosts()
     assert (
-        "alab-server09"
-        not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        "alab-server09" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     )
 
 
@@ -218,7 +216,5 @@ def test_up_repairs_a_broken_host_and_down_removes_everything(lab: Lab) -> None:
     assert "alab-" not in netns
     assert not lab.root.exists()
     assert not any(_alive(pid) for pid in pids)
-    assert (
-        "10.0.1.0/24" not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
-    )
+    assert "10.0.1.0/24" not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
     lab.up()  # leave it up for the rest of the session

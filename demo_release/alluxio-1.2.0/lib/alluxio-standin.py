@@ -76,14 +76,10 @@ def run_master(props: dict[str, str]) -> None:
             if self.path == "/v1/api/master/worker_count":
                 self.reply("application/json", json.dumps(len(workers)))
             elif self.path == "/v1/api/master/worker_info_list":
-                info = [
-                    {"address": {"host": h}, "lastContactSec": int(a)} for h, a in workers.items()
-                ]
+                info = [{"address": {"host": h}, "lastContactSec": int(a)} for h, a in workers.items()]
                 self.reply("application/json", json.dumps(info))
             elif self.path in ("/", "/home"):
-                rows = "".join(
-                    f"<tr><td>{h}</td><td>{a:.0f}s</td></tr>" for h, a in workers.items()
-                )
+                rows = "".join(f"<tr><td>{h}</td><td>{a:.0f}s</td></tr>" for h, a in workers.items())
                 self.reply(
                     "text/html",
                     f"<html><head><title>Alluxio Master</title></head><body>"
