@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import testinfra.backend.base
+import testinfra.host
 
 from lab import Lab
 
@@ -40,3 +47,59 @@ def wait_worker_count(lab: Lab, want: int, seconds: float = 15, master: str = MA
         if count == want or time.monotonic() > deadline:
             return count
         time.sleep(0.5)
+
+
+# ----- checking host state directly (not over the tool's own SSH) -----------------------------
+class LabBackend(testinfra.backend.base.BaseBackend):
+    """pytest-testinfra backend running commands inside a lab host (nsenter, no SSH)."""
+
+    NAME = "lab"
+
+    def __init__(self, lab: Lab, name: str) -> None:
+        super().__init__(name)
+        self.lab = lab
+
+    def run(self, command: str, *args: str, **kwargs: object) -> testinfra.backend.base.CommandResult:
+        cmd = self.get_command(command, *args)
+        done = subprocess.run(self.lab.exec_argv(self.hostname, ["sh", "-c", cmd]), capture_output=True)
+        return self.result(done.returncode, self.encode(cmd), done.stdout, done.stderr)
+
+
+def host(lab: Lab, name: str) -> testinfra.host.Host:
+    backend = LabBackend(lab, name)
+    checked = testinfra.host.Host(backend)
+    backend.set_host(checked)
+    return checked
+
+
+# ----- running the tool -----------------------------------------------------------------------
+PROJECT = Path(__file__).resolve().parent.parent
+PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    results: dict[str, dict[str, list[str]]]  # operation name -> success/no_change/error hosts
+
+    def changed(self) -> dict[str, list[str]]:
+        """Operation name -> hosts it changed."""
+        return {op: r["success"] for op, r in self.results.items() if r["success"]}
+
+    def errors(self) -> dict[str, list[str]]:
+        return {op: r["error"] for op, r in self.results.items() if r["error"]}
+
+
+def converge(lab: Lab, tarball: Path, *args: str, deploy: str = "deploy.py") -> Run:
+    """``pyinfra inventory.py DEPLOY -y --json`` from the control namespace, results parsed."""
+    argv = [PYINFRA, "inventory.py", deploy, "-y", "--json", "--data", f"alluxio_tarball={tarball}", *args]
+    done = lab.run(argv, capture_output=True, text=True, cwd=PROJECT)
+    results = {}
+    try:
+        for op in json.loads(done.stdout)["results"]["operations"]:
+            results[op["name"]] = {k: op[k] for k in ("success", "no_change", "error")}
+    except (ValueError, KeyError, TypeError):
+        pass
+    return Run(done.returncode, done.stdout, done.stderr, results)
