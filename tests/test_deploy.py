@@ -46,7 +46,7 @@ def test_one_run_from_bare_hosts_makes_a_healthy_cluster(lab: Lab, tarball: Path
         install = h.file(INSTALL)
         assert install.is_directory and install.user == "root" and install.group == "root"
         assert h.run(f"find {INSTALL} ! -user root -o ! -group root").stdout == ""
-        assert h.check_output(f"sha256sum /opt/alluxio-1.2.0-cdh5-bin.tar.gz").split()[0] == digest
+        assert h.check_output("sha256sum /opt/alluxio-1.2.0-cdh5-bin.tar.gz").split()[0] == digest
         workers = h.file(f"{INSTALL}/conf/workers").content_string
         assert [line for line in workers.splitlines() if not line.startswith("#")] == list(POST_WORKERS)
         env = h.file(f"{INSTALL}/conf/alluxio-env.sh").content_string
@@ -143,7 +143,9 @@ def test_without_the_launcher_patch_no_worker_comes_up(lab: Lab, tarball: Path, 
     deploy = (PROJECT / "deploy.py").read_text()
     assert "release.launcher_patched(" in deploy
     unpatched = PROJECT / "tests" / ".deploy_without_launcher_patch.py"
-    unpatched.write_text("\n".join(l for l in deploy.splitlines() if "release.launcher_patched(" not in l))
+    unpatched.write_text(
+        "\n".join(line for line in deploy.splitlines() if "release.launcher_patched(" not in line)
+    )
     try:
         lab.reset()
         run = converge(lab, tarball, deploy=str(unpatched.relative_to(PROJECT)))
