@@ -135,10 +135,16 @@ _changed_ever: set[tuple[int, str]] = set()
 _locks: dict[tuple[int, str], gevent.lock.Semaphore] = {}
 
 
+def _run_id(state: State) -> int:
+    """The identity of the run's state (pyinfra's context proxy stands for the real one)."""
+    real = state._get_module() if hasattr(state, "_get_module") else state
+    return id(real)
+
+
 def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | None:
     """``host``'s state for this run: read once, again only after an operation changed it.
     None when the host cannot be reached."""
-    key = (id(state), host.name)
+    key = (_run_id(state), host.name)
     with _locks.setdefault(key, gevent.lock.Semaphore()):
         if key not in _cache or key in _changed:
             _changed.discard(key)
@@ -151,10 +157,10 @@ def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | Non
 
 def mark_changed(state: State, host: Host) -> None:
     """An operation is changing ``host``: the next :func:`snapshot` reads it again."""
-    _changed.add((id(state), host.name))
-    _changed_ever.add((id(state), host.name))
+    _changed.add((_run_id(state), host.name))
+    _changed_ever.add((_run_id(state), host.name))
 
 
 def changed_hosts(state: State) -> set[str]:
     """Hosts an operation changed so far in this run."""
-    return {name for sid, name in _changed_ever if sid == id(state)}
+    return {name for sid, name in _changed_ever if sid == _run_id(state)}

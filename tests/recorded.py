@@ -1,0 +1,89 @@
+"""Recorded node states (the output of ``NodeState``'s one command on each lab host, bare and
+converged) and a cluster consistent with them, for unit tests of verdicts and operations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from cluster import Cluster, Member, Node, Tarball
+from facts.node import NodeSnapshot, NodeState
+from facts.release import MARKER
+
+DATA = Path(__file__).parent / "data" / "node"
+NAMES = ("server08", "server06", "server07")
+
+
+def snapshots(scenario: str) -> dict[str, NodeSnapshot]:
+    """``bare`` (as the lab makes hosts) or ``converged`` (after one deploy)."""
+    out = {}
+    for name in NAMES:
+        snap = NodeState().process((DATA / scenario / f"{name}.txt").read_text().splitlines())
+        assert snap is not None
+        out[name] = snap
+    return out
+
+
+def cluster(**changes: object) -> Cluster:
+    """The post's cluster, with the tarball the converged recording was extracted from."""
+    converged = snapshots("converged")["server06"]
+    sha, release = (converged.install.marker or "").split()
+    entries = converged.install.entries or {}
+    members = tuple(
+        Member(path=p, kind=e.kind, size=e.size if e.kind == "f" else 0)
+        for p, e in sorted(entries.items())
+        if p != MARKER and not p.startswith(("journal/", "logs/")) and p not in ("conf/alluxio-env.sh",)
+    )
+    launcher = (converged.launcher.file.text or "").replace(" -tt ${worker}", " -t ${worker}")
+    tarball = Tarball(
+        local_path="/build/alluxio-1.2.0-cdh5-bin.tar.gz",
+        sha256=sha,
+        size=converged.tarball.size or 0,
+        top=release,
+        members=members,
+        launcher=launcher,
+    )
+    base = Cluster(
+        nodes=(
+            Node(name="server08", address="10.0.1.13"),
+            Node(name="server06", address="10.0.1.11"),
+            Node(name="server07", address="10.0.1.12"),
+        ),
+        master="server08",
+        workers=("server06", "server07", "server08"),
+        resolve_only=(Node(name="server03", address="10.0.1.8"),),
+        tarball=tarball,
+        version="1.2.0",
+        env=(),
+        underfs_address="hdfs://server03:8020/alluxio",
+    )
+    return base.model_copy(update=changes)
+
+
+def with_file(snap: NodeSnapshot, part: str, text: str | None, **file_changes: object) -> NodeSnapshot:
+    """``snap`` with the file of ``part`` (etc_hosts, authorized_keys, ...) replaced."""
+    from facts.conf import parse_env, parse_workers
+    from facts.hosts import parse_hosts
+    from facts.probe import ABSENT, FileState
+    from facts.release import launcher_shape
+    from facts.ssh import parse_known_hosts, parse_public_key
+
+    old = getattr(snap, part)
+    file = ABSENT if text is None else FileState("file", "644", "root", "root", text.encode())
+    file = replace(file, **file_changes) if text is not None else file
+    derived: dict[str, object] = {"file": file}
+    body = text or ""
+    if part == "etc_hosts":
+        derived["lines"] = parse_hosts(body)
+    elif part == "authorized_keys":
+        lines = [ln for ln in body.splitlines() if ln.strip() and not ln.startswith("#")]
+        derived["keys"] = tuple(k for ln in lines if (k := parse_public_key(ln)))
+    elif part == "known_hosts":
+        derived["entries"] = parse_known_hosts(body)
+    elif part == "launcher":
+        derived["shape"] = launcher_shape(text)
+    elif part == "workers_file":
+        derived["hosts"] = parse_workers(body)
+    elif part == "alluxio_env":
+        derived["settings"] = parse_env(body)
+    return replace(snap, **{part: replace(old, **derived)})

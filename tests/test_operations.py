@@ -1,0 +1,225 @@
+"""Every operation's generated commands (or its no-op reason), on recorded node states."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import pytest
+from pyinfra.api import (
+    Config,
+    FileUploadCommand,
+    FunctionCommand,
+    Inventory,
+    OperationError,
+    State,
+    StringCommand,
+)
+from pyinfra.api.state import StateStage
+from pyinfra.context import ctx_host, ctx_state
+
+import cluster as cluster_module
+from cluster import Cluster
+from facts import node
+from operations import conf, hosts, preflight, release, services, ssh
+from tests.recorded import cluster, snapshots, with_file
+
+C = cluster()
+BARE = snapshots("bare")
+CONVERGED = snapshots("converged")
+
+
+@contextmanager
+def pyinfra_run(snaps: dict, executing: bool = False, model: Cluster = C) -> Iterator[State]:
+    """A pyinfra state whose nodes' snapshots are ``snaps`` (no host is contacted)."""
+    state = State(Inventory((list(snaps), {})), Config())
+    if executing:
+        state.current_stage = StateStage.Execute
+        state.is_executing = True
+    for name, snap in snaps.items():
+        node._cache[(id(state), name)] = snap
+    previous, cluster_module._CURRENT = cluster_module._CURRENT, model
+    try:
+        yield state
+    finally:
+        cluster_module._CURRENT = previous
+
+
+def run(
+    op, on: str, snaps: dict, executing: bool = False, model: Cluster = C, **kwargs
+) -> tuple[list[str], list[str]]:
+    """The commands ``op`` yields on host ``on`` (as text) and its no-op reasons."""
+    with pyinfra_run(snaps, executing, model) as state:
+        host = state.inventory.get_host(on)
+        noops: list[str] = []
+        host.noop = noops.append  # type: ignore[method-assign]
+        with ctx_state.use(state), ctx_host.use(host):
+            commands = list(op._inner(**kwargs))
+    return [_text(c) for c in commands], noops
+
+
+def _text(command: object) -> str:
+    if isinstance(command, StringCommand):
+        return command.get_raw_value()
+    if isinstance(command, FileUploadCommand):
+        return f"upload {command.src} -> {command.dest}"
+    if isinstance(command, FunctionCommand):
+        return f"call {command.function.__name__}{command.args}"
+    return str(command)
+
+
+def decoded(command: str) -> str:
+    """The content a write_file command carries (base64 in the command line)."""
+    encoded = command.split("printf %s ", 1)[1].split(" ", 1)[0]
+    return base64.b64decode(encoded).decode()
+
+
+# ----- converged: every operation does nothing, and says why ------------------------------------
+@pytest.mark.parametrize(
+    "op",
+    [hosts.etc_hosts, ssh.key_pair, ssh.authorized_keys, ssh.known_hosts, release.tarball_uploaded,
+     release.tarball_distributed, release.extracted, release.launcher_patched, conf.workers_file,
+     conf.alluxio_env, services.formatted, preflight.node_ready],
+)  # fmt: skip
+@pytest.mark.parametrize("on", ["server08", "server06"])
+def test_converged_nodes_get_no_command(op, on: str) -> None:
+    commands, noops = run(op, on, CONVERGED)
+    assert commands == [] and len(noops) == 1 and noops[0]
+
+
+def test_services_do_nothing_when_converged() -> None:
+    for on in ("server08", "server07"):
+        assert run(services.stopped, on, CONVERGED, when=False)[0] == []
+        assert run(services.started, on, CONVERGED, start_all=False)[0] == []
+
+
+# ----- bare hosts ---------------------------------------------------------------------------
+def test_etc_hosts_writes_atomically_and_only_over_what_was_read() -> None:
+    (command,), _ = run(hosts.etc_hosts, "server07", BARE)
+    content = decoded(command)
+    assert content.startswith(BARE["server07"].etc_hosts.file.text)
+    assert content.endswith("10.0.1.12\tserver07\n10.0.1.8\tserver03\n")
+    assert command.index("sha256sum < /etc/hosts") < command.index(
+        "base64 -d > /etc/.hosts.alluxio-reconcile.tmp"
+    )
+    assert command.endswith("mv -f /etc/.hosts.alluxio-reconcile.tmp /etc/hosts")
+
+
+def test_key_pair_is_generated_only_where_none_exists() -> None:
+    commands, _ = run(ssh.key_pair, "server08", BARE)
+    assert commands[-1] == (
+        "[ ! -e /root/.ssh/id_rsa ] && "
+        "ssh-keygen -q -t rsa -b 3072 -N '' -C root@server08 -f /root/.ssh/id_rsa"
+    )
+    assert run(ssh.key_pair, "server06", BARE) == ([], ["only on the master (server08)"])
+
+
+def test_authorized_keys_waits_for_the_master_key_in_a_dry_run_and_fails_without() -> None:
+    commands, _ = run(ssh.authorized_keys, "server06", BARE)
+    assert commands == ["# append server08's public key (generated in this run)"]
+    with pytest.raises(OperationError, match="server08 has no usable key pair"):
+        run(ssh.authorized_keys, "server06", BARE, executing=True)
+
+
+def test_authorized_keys_appends_the_master_key_read_in_this_run() -> None:
+    snaps = {**BARE, "server08": replace(BARE["server08"], key_pairs=CONVERGED["server08"].key_pairs)}
+    (command,), _ = run(ssh.authorized_keys, "server06", snaps, executing=True)
+    public = CONVERGED["server08"].key_pairs.usable.public.line
+    assert decoded(command).endswith(f"{public} alluxio@server08\n")
+    assert "/root/.ssh/authorized_keys" in command and "chmod 600" in command
+
+
+def test_known_hosts_refuses_a_changed_host_key() -> None:
+    real = CONVERGED["server07"].host_keys[0]
+    text = CONVERGED["server08"].known_hosts.file.text.replace(real.blob, base64.b64encode(b"old").decode())
+    snaps = {**CONVERGED, "server08": with_file(CONVERGED["server08"], "known_hosts", text)}
+    refused = r"host key changed for .*server07.*alluxio_accept_new_host_keys"
+    with pytest.raises(OperationError, match=refused):
+        run(ssh.known_hosts, "server08", snaps)
+
+
+def test_tarball_goes_from_here_to_the_master_and_from_the_master_to_the_others() -> None:
+    up, _ = run(release.tarball_uploaded, "server08", BARE)
+    assert up[1] == f"upload {C.tarball.local_path} -> /opt/.alluxio-1.2.0-cdh5-bin.tar.gz.part"
+    assert C.tarball.sha256 in up[2] and "mv -f /opt/.alluxio-1.2.0-cdh5-bin.tar.gz.part" in up[2]
+    assert run(release.tarball_uploaded, "server06", BARE)[0] == []
+    down, _ = run(release.tarball_distributed, "server06", BARE)
+    assert down[1] == (
+        "call _send_from_master('server08', '/opt/alluxio-1.2.0-cdh5-bin.tar.gz', "
+        "'/opt/.alluxio-1.2.0-cdh5-bin.tar.gz.part')"
+    )
+    assert C.tarball.sha256 in down[2]
+    assert run(release.tarball_distributed, "server08", BARE)[0] == []
+
+
+def test_fresh_extraction_swaps_a_complete_folder_in_and_keeps_the_journal() -> None:
+    (script,), _ = run(release.extracted, "server06", BARE)
+    assert script.startswith(
+        "set -e; if [ ! -e /opt/alluxio-1.2.0 ] && [ -d /opt/.alluxio-1.2.0.partial/old ]"
+    )
+    assert "tar -xzf /opt/alluxio-1.2.0-cdh5-bin.tar.gz -C /opt/.alluxio-1.2.0.partial" in script
+    assert "for x in journal logs conf/alluxio-env.sh conf/workers bin/alluxio-workers.sh" in script
+    marker = script.index(".alluxio-reconcile;")
+    assert marker < script.index("mv /opt/alluxio-1.2.0 /opt/.alluxio-1.2.0.partial/old")
+
+
+def test_damaged_release_restores_just_the_damaged_members() -> None:
+    snap = CONVERGED["server07"]
+    entries = {k: v for k, v in (snap.install.entries or {}).items() if k != "bin/alluxio-stop.sh"}
+    snaps = {**CONVERGED, "server07": replace(snap, install=replace(snap.install, entries=entries))}
+    commands, _ = run(release.extracted, "server07", snaps)
+    assert commands == [
+        "tar -xzf /opt/alluxio-1.2.0-cdh5-bin.tar.gz -C /opt alluxio-1.2.0/bin/alluxio-stop.sh",
+        "chown -R root:root /opt/alluxio-1.2.0",
+    ]
+
+
+def test_launcher_is_patched_and_an_unknown_one_left_alone() -> None:
+    unpatched = with_file(CONVERGED["server06"], "launcher", C.tarball.launcher)
+    (command,), _ = run(release.launcher_patched, "server06", {**CONVERGED, "server06": unpatched})
+    assert decoded(command) == C.launcher and "chmod 755" in command
+    unknown = with_file(CONVERGED["server06"], "launcher", "ssh ${worker} x\n")
+    commands, noops = run(release.launcher_patched, "server06", {**CONVERGED, "server06": unknown})
+    assert commands == [] and noops == [
+        "/opt/alluxio-1.2.0/bin/alluxio-workers.sh: unknown shape, left alone"
+    ]
+
+
+def test_conf_files_are_rendered_from_the_model() -> None:
+    (workers,), _ = run(conf.workers_file, "server07", BARE)
+    assert decoded(workers).splitlines()[1:] == ["server06", "server07", "server08"]
+    env_cluster = C.model_copy(update={"env": (("JAVA", "/opt/jdk/bin/java"), ("OPTS", "$(touch /tmp/x)"))})
+    (env,), _ = run(conf.alluxio_env, "server07", BARE, model=env_cluster)
+    text = decoded(env)
+    assert "ALLUXIO_MASTER_HOSTNAME=server08\n" in text
+    assert "JAVA=/opt/jdk/bin/java\n" in text and "OPTS='$(touch /tmp/x)'\n" in text
+
+
+def test_services_stop_format_and_start_follow_the_plan() -> None:
+    assert run(services.stopped, "server06", CONVERGED, when=True)[0] == [
+        "/opt/alluxio-1.2.0/bin/alluxio-stop.sh local"
+    ]
+    assert run(services.stopped, "server06", BARE, when=True)[0] == []  # nothing runs
+    assert run(services.formatted, "server08", BARE)[0] == ["/opt/alluxio-1.2.0/bin/alluxio format"]
+    assert run(services.started, "server08", BARE, start_all=True)[0] == [
+        "/opt/alluxio-1.2.0/bin/alluxio-start.sh all"
+    ]
+    assert run(services.started, "server06", BARE, start_all=True)[0] == []
+    down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
+    (restart,), _ = run(services.started, "server07", {**CONVERGED, "server07": down}, start_all=False)
+    assert restart.endswith("alluxio-start.sh worker SudoMount")
+
+
+def test_preflight_names_what_a_node_lacks() -> None:
+    snap = BARE["server06"]
+    lacking = replace(snap, tools=replace(snap.tools, missing=("sudo", "java=/nope")))
+    with pytest.raises(OperationError, match="server06 lacks: sudo, java=/nope"):
+        run(preflight.node_ready, "server06", {**BARE, "server06": lacking})
+    no_rsync = replace(snap, tools=replace(snap.tools, missing=("rsync",)))
+    (install,), _ = run(preflight.node_ready, "server06", {**BARE, "server06": no_rsync})
+    assert "apt-get install -y rsync" in install
+    full = replace(snap, tools=replace(snap.tools, free_kb=10))
+    with pytest.raises(OperationError, match="has 0 MiB free"):
+        run(preflight.node_ready, "server06", {**BARE, "server06": full})

@@ -1,0 +1,161 @@
+"""Verdicts: desired against actual, per resource, on recorded node states."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import replace
+
+import resources
+from facts.release import Entry
+from facts.ssh import PublicKey
+from tests.recorded import cluster, snapshots, with_file
+
+C = cluster()
+BARE = snapshots("bare")
+CONVERGED = snapshots("converged")
+CLUSTER_LINES = "10.0.1.13\tserver08\n10.0.1.11\tserver06\n10.0.1.12\tserver07\n10.0.1.8\tserver03\n"
+
+
+def hosts_verdict(text: str | None) -> resources.Verdict:
+    return resources.etc_hosts(C, with_file(BARE["server06"], "etc_hosts", text))
+
+
+def test_etc_hosts_appends_missing_names_and_keeps_every_other_line() -> None:
+    own = "# mine\r\n127.0.0.1\tlocalhost\r\n\n10.9.9.9 backup  # keep me\n::1 ip6-localhost"
+    v = hosts_verdict(own)
+    assert v.status == "drifted"
+    assert v.content == own + "\n" + CLUSTER_LINES  # missing final newline added before ours
+    assert v.diff and "+10.0.1.8\tserver03" in v.diff and "-# mine" not in v.diff
+
+
+def test_etc_hosts_takes_a_managed_name_off_a_line_with_another_address() -> None:
+    v = hosts_verdict("127.0.1.1\tserver06 server06.lan # debian\r\n10.0.1.99 server07\n")
+    assert v.content == "127.0.1.1\tserver06.lan\t# debian\r\n" + CLUSTER_LINES
+    assert "server06=-" not in v.actual and "server06=127.0.1.1" in v.actual
+
+
+def test_etc_hosts_in_sync_when_every_name_resolves_right_whatever_the_layout() -> None:
+    text = "10.0.1.13 server08 server08.lan\n10.0.1.11\tserver06\n10.0.1.12 server07 # w\n10.0.1.8 server03\n"
+    assert hosts_verdict(text).in_sync
+    assert hosts_verdict(None).status == "missing"
+
+
+def test_authorized_keys_appends_the_master_key_keeping_options_and_comments() -> None:
+    master_key = resources.master_public_key(CONVERGED["server08"])
+    assert master_key is not None
+    own = 'from="10.0.0.0/8",no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperatorKey ops\n# comment'
+    snap = with_file(BARE["server07"], "authorized_keys", own, mode="600")
+    v = resources.authorized_keys(C, snap, master_key)
+    assert v.status == "drifted"
+    assert v.content == own + "\n" + f"{master_key.line} alluxio@server08\n"
+    # a line holding the key with options counts: it is authorized
+    with_options = with_file(BARE["server07"], "authorized_keys", f"no-pty {master_key.line} x\n", mode="600")
+    assert resources.authorized_keys(C, with_options, master_key).in_sync
+
+
+def test_authorized_keys_mode_and_dir_are_desired_state() -> None:
+    v = resources.authorized_keys(
+        C, CONVERGED["server06"], resources.master_public_key(CONVERGED["server08"])
+    )
+    assert v.in_sync
+    loose = with_file(
+        CONVERGED["server06"], "authorized_keys", CONVERGED["server06"].authorized_keys.file.text
+    )
+    v = resources.authorized_keys(C, loose, resources.master_public_key(CONVERGED["server08"]))
+    assert v.status == "drifted" and v.details["fix_mode"] and not v.details["write"]
+
+
+def test_authorized_keys_pending_until_the_master_has_a_key() -> None:
+    v = resources.authorized_keys(C, BARE["server06"], resources.master_public_key(BARE["server08"]))
+    assert v.status == "missing" and v.details["pending"]
+
+
+def test_known_hosts_adds_every_node_under_name_and_address() -> None:
+    v = resources.known_hosts(C, BARE["server08"], BARE)
+    assert v.status == "missing"
+    for name, node in BARE.items():
+        address = C.node(name).address
+        for key in node.host_keys:
+            assert f"{name},{address} {key.line}\n" in (v.content or "")
+
+
+def _hashed(host: str, key: PublicKey) -> str:
+    salt = b"0123456789abcdefghij"
+    mac = hmac.new(salt, host.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(mac).decode()} {key.line}\n"
+
+
+def test_known_hosts_recognises_hashed_entries() -> None:
+    lines = "".join(
+        _hashed(alias, key)
+        for name, node in BARE.items()
+        for alias in (name, C.node(name).address)
+        for key in node.host_keys
+    )
+    master = with_file(BARE["server08"], "known_hosts", lines)
+    assert resources.known_hosts(C, master, BARE).in_sync
+
+
+def test_a_changed_host_key_is_refused_unless_accepted() -> None:
+    real = CONVERGED["server06"].host_keys[0]
+    old = PublicKey(real.type, base64.b64encode(b"an older key of server06").decode())
+    text = CONVERGED["server08"].known_hosts.file.text.replace(real.blob, old.blob)
+    master = with_file(CONVERGED["server08"], "known_hosts", text)
+    refused = resources.known_hosts(C, master, CONVERGED)
+    assert refused.status == "drifted" and refused.details["refused"]
+    assert "server06" in refused.actual and "not trusted" in refused.actual
+    assert refused.content == text  # nothing rewritten
+    accepted = resources.known_hosts(C.model_copy(update={"accept_new_host_keys": True}), master, CONVERGED)
+    assert not accepted.details["refused"]
+    assert old.blob not in (accepted.content or "") and real.blob in (accepted.content or "")
+
+
+def test_install_dir_names_damaged_members_and_wrong_owners() -> None:
+    snap = CONVERGED["server07"]
+    entries = dict(snap.install.entries or {})
+    del entries["bin/alluxio-start.sh"]
+    entries["lib/alluxio-standin.py"] = Entry("f", "root", "root", 3)
+    entries["conf"] = Entry("d", "alluxio", "root", 4096)
+    damaged = replace(snap, install=replace(snap.install, entries=entries))
+    v = resources.install_dir(C, damaged)
+    assert v.status == "drifted"
+    assert v.details["restore"] == ("bin/alluxio-start.sh", "lib/alluxio-standin.py")
+    assert v.details["chown"] and not v.details["fresh"]
+    assert "conf" in v.actual
+
+
+def test_install_dir_without_completion_marker_is_redone_from_scratch() -> None:
+    snap = CONVERGED["server07"]
+    v = resources.install_dir(C, replace(snap, install=replace(snap.install, marker=None)))
+    assert v.status == "drifted" and v.details["fresh"] and "marker" in v.actual
+    assert resources.install_dir(C, BARE["server07"]).details["fresh"]
+
+
+def test_launcher_patched_unpatched_and_unknown() -> None:
+    assert resources.launcher(C, CONVERGED["server06"]).in_sync
+    unpatched = C.tarball.launcher
+    v = resources.launcher(C, with_file(CONVERGED["server06"], "launcher", unpatched))
+    assert v.status == "drifted" and v.content == C.launcher
+    assert v.diff and "-  nohup ssh" in v.diff and " -tt ${worker}" in v.diff
+    unknown = resources.launcher(C, with_file(CONVERGED["server06"], "launcher", "ssh ${worker} x\n"))
+    assert unknown.status == "drifted" and unknown.details["unknown"] and unknown.content is None
+
+
+def test_services_needs_the_worker_live_on_the_master() -> None:
+    assert resources.services(C, "server06", CONVERGED["server06"], CONVERGED["server08"]).in_sync
+    master = CONVERGED["server08"]
+    not_live = replace(master, services=replace(master.services, live_workers=("server07", "server08")))
+    v = resources.services(C, "server06", CONVERGED["server06"], not_live)
+    assert v.status == "drifted" and "not live" in v.actual
+    down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
+    assert resources.services(C, "server07", down, master).status == "missing"
+
+
+def test_converged_recording_is_in_sync_everywhere_and_bare_nowhere() -> None:
+    for name in C.names:
+        conv = resources.node_verdicts(C, name, CONVERGED)
+        assert all(v.in_sync for v in conv.values()), {r: v.actual for r, v in conv.items() if not v.in_sync}
+        bare = resources.node_verdicts(C, name, BARE)
+        assert not any(v.in_sync for v in bare.values())
