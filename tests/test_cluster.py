@@ -1,0 +1,92 @@
+"""The desired-state model: what it derives, and what it refuses (naming field and host)."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from cluster import Cluster, InventoryError, declare
+
+HOSTS = [("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"})]
+
+
+def make(
+    tarball: Path, hosts=HOSTS, master="server08", workers=("server06", "server08"), data=None
+) -> Cluster:
+    data = {"alluxio_tarball": str(tarball), **(data or {})}
+    return declare(hosts, master, list(workers), {"server03": "10.0.1.8"}, data)
+
+
+def test_derives_the_posts_files(tarball: Path) -> None:
+    c = make(tarball, data={"alluxio_env": {"JAVA": "/usr/bin/java", "ALLUXIO_JAVA_OPTS": "-Xmx1g -Da=b c"}})
+    assert isinstance(c, Cluster)
+    assert c.install_dir == "/opt/alluxio-1.2.0"
+    assert c.remote_tarball == "/opt/alluxio-1.2.0-cdh5-bin.tar.gz"
+    assert c.host_entries == {"server08": "10.0.1.13", "server06": "10.0.1.11", "server03": "10.0.1.8"}
+    assert c.workers_file.splitlines()[1:] == ["server06", "server08"]
+    assert c.alluxio_env.splitlines()[2:] == [
+        "ALLUXIO_MASTER_HOSTNAME=server08",
+        "ALLUXIO_UNDERFS_ADDRESS=hdfs://server03:8020/alluxio",
+        "JAVA=/usr/bin/java",
+        "ALLUXIO_JAVA_OPTS='-Xmx1g -Da=b c'",
+    ]
+    assert " -t ${worker}" in c.tarball.launcher and " -tt ${worker}" not in c.tarball.launcher
+    assert c.launcher == c.tarball.launcher.replace(" -t ${worker}", " -tt ${worker}")
+    assert c.worker_list_path == "/v1/api/master/worker_info_list"
+
+
+def _tar(path: Path, top: str, gz: bool = True) -> Path:
+    with tarfile.open(path, "w:gz" if gz else "w") as tar:
+        data = b"nohup ssh -t ${worker} x\n"
+        info = tarfile.TarInfo(f"{top}/bin/alluxio-workers.sh")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+BAD = {
+    "duplicate hostname": (dict(hosts=[*HOSTS, ("server06", {"ssh_hostname": "10.0.1.20"})]), "host server06: declared twice"),
+    "two hosts one address": (dict(hosts=[*HOSTS, ("server07", {"ssh_hostname": "10.0.1.11"})]), "host server07: address 10.0.1.11 is already host server06's"),
+    "malformed address": (dict(hosts=[("server08", {"ssh_hostname": "10.0.1.300"}), HOSTS[1]]), "host server08: ssh_hostname='10.0.1.300': not an IPv4 address"),
+    "hostname not a DNS label": (dict(hosts=[*HOSTS, ("server_07", {"ssh_hostname": "10.0.1.12"})]), "host 'server_07': not a valid DNS label"),
+    "no master": (dict(master=""), "master: no master declared"),
+    "two masters": (dict(master=["server08", "server06"]), "master: exactly one master"),
+    "master not managed": (dict(master="server03"), "master: host server03 is resolve-only, not managed"),
+    "no workers": (dict(workers=()), "workers: no workers declared"),
+    "worker not in inventory": (dict(workers=("server06", "server09")), "workers: host server09 is not in the inventory"),
+    "env name not an identifier": (dict(data={"alluxio_env": {"1BAD": "x"}}), "--data alluxio_env['1BAD']: not a shell variable name"),
+    "env value with newline": (dict(data={"alluxio_env": {"OPTS": "a\nb"}}), "--data alluxio_env['OPTS']: the value has a newline or NUL"),
+    "env value with NUL": (dict(data={"alluxio_env": {"OPTS": "a\0b"}}), "the value has a newline or NUL"),
+    "typo of a data key": (dict(data={"alluxio_tarbal": "x"}), "--data: unknown data key 'alluxio_tarbal' (did you mean 'alluxio_tarball'?)"),
+    "typo in host data": (dict(hosts=[("server08", {"ssh_hostname": "10.0.1.13", "ssh_hostnme": "x"}), HOSTS[1]]), "host server08: unknown data key 'ssh_hostnme'"),
+    "unsupported release": (dict(data={"alluxio_version": "1.5.0"}), "--data alluxio_version='1.5.0': supported releases are"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_refuses_bad_inventories(case: str, tarball: Path) -> None:
+    kwargs, message = BAD[case]
+    kwargs = dict(kwargs)
+    data = kwargs.pop("data", None)
+    with pytest.raises(InventoryError) as caught:
+        make(tarball, data=data, **kwargs)
+    assert message in str(caught.value)
+
+
+def test_refuses_bad_tarballs(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="alluxio_tarball: required"):
+        declare(HOSTS, "server08", ["server06"], {}, {})
+    with pytest.raises(InventoryError, match="no such file"):
+        make(tmp_path / "nope.tar.gz")
+    (tmp_path / "text.tar.gz").write_text("not a tarball")
+    with pytest.raises(InventoryError, match="not a gzip tar archive"):
+        make(tmp_path / "text.tar.gz")
+    with pytest.raises(InventoryError, match="not a gzip tar archive"):
+        make(_tar(tmp_path / "plain.tar.gz", "alluxio-1.2.0", gz=False))
+    with pytest.raises(
+        InventoryError, match="top directory is alluxio-1.3.0, not the declared release alluxio-1.2.0"
+    ):
+        make(_tar(tmp_path / "other.tar.gz", "alluxio-1.3.0"))
