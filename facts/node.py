@@ -13,7 +13,8 @@ the same reading, and a no-op converge costs one command per host.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 import gevent.lock
@@ -129,38 +130,47 @@ class NodeState(FactBase[NodeSnapshot | None]):
 
 
 # ----- one reading per node per run -------------------------------------------------------
-_cache: dict[tuple[int, str], NodeSnapshot | None] = {}
-_changed: set[tuple[int, str]] = set()
-_changed_ever: set[tuple[int, str]] = set()
-_locks: dict[tuple[int, str], gevent.lock.Semaphore] = {}
+@dataclass
+class _Run:
+    """What one pyinfra run (one ``State``) has read and changed so far."""
+
+    snapshots: dict[str, NodeSnapshot | None] = field(default_factory=dict)
+    stale: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)
+    locks: dict[str, gevent.lock.Semaphore] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # decisions taken once per run
 
 
-def _run_id(state: State) -> int:
-    """The identity of the run's state (pyinfra's context proxy stands for the real one)."""
+_runs: weakref.WeakKeyDictionary[Any, _Run] = weakref.WeakKeyDictionary()
+
+
+def run_of(state: State) -> _Run:
+    """The run ``state`` belongs to (pyinfra's context proxy stands for the real state)."""
     real = state._get_module() if hasattr(state, "_get_module") else state
-    return id(real)
+    return _runs.setdefault(real, _Run())
 
 
 def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | None:
     """``host``'s state for this run: read once, again only after an operation changed it.
     None when the host cannot be reached."""
-    key = (_run_id(state), host.name)
-    with _locks.setdefault(key, gevent.lock.Semaphore()):
-        if key not in _cache or key in _changed:
-            _changed.discard(key)
+    run = run_of(state)
+    with run.locks.setdefault(host.name, gevent.lock.Semaphore()):
+        if host.name not in run.snapshots or host.name in run.stale:
+            run.stale.discard(host.name)
             try:
-                _cache[key] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
-            except Exception:
-                _cache[key] = None
-        return _cache[key]
+                run.snapshots[host.name] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
+            except Exception:  # connection errors of any kind mean "unreachable"
+                run.snapshots[host.name] = None
+        return run.snapshots[host.name]
 
 
 def mark_changed(state: State, host: Host) -> None:
     """An operation is changing ``host``: the next :func:`snapshot` reads it again."""
-    _changed.add((_run_id(state), host.name))
-    _changed_ever.add((_run_id(state), host.name))
+    run = run_of(state)
+    run.stale.add(host.name)
+    run.changed.add(host.name)
 
 
 def changed_hosts(state: State) -> set[str]:
     """Hosts an operation changed so far in this run."""
-    return {name for sid, name in _changed_ever if sid == _run_id(state)}
+    return set(run_of(state).changed)

@@ -10,7 +10,7 @@ import gevent
 from pyinfra import host, state
 from pyinfra.api import OperationError, StringCommand, operation
 
-from facts.node import _run_id, changed_hosts
+from facts.node import changed_hosts, run_of
 from facts.services import rest_command
 from operations.util import changes, cluster, only_on_master, snapshots, verdict
 from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read
@@ -29,15 +29,13 @@ class Plan:
     why: str
 
 
-_plans: dict[int, Plan] = {}
-
-
 def plan() -> Plan:
     """The run's :class:`Plan`, from the same verdicts the drift report prints; computed on the
     first call (before any change) and kept for the run, as a restart must be decided on what
     was, not on what the run has already fixed."""
-    if _run_id(state) in _plans:
-        return _plans[_run_id(state)]
+    memo = run_of(state).memo
+    if "plan" in memo:
+        return memo["plan"]
     c = cluster()
     hosts = [state.inventory.get_host(n) for n in c.names]
     gevent.joinall([gevent.spawn(read, state, h, c) for h in hosts])  # all nodes at once
@@ -57,13 +55,13 @@ def plan() -> Plan:
     master_down = master is None or not master.services.master_pids
     running = [n for n, s in snaps.items() if s and (s.services.master_pids or s.services.worker_pids)]
     reasons = config + [f"fresh extraction on {n}" for n in fresh] + (["master down"] if master_down else [])
-    _plans[_run_id(state)] = Plan(
+    memo["plan"] = Plan(
         stop_first=bool(running) and bool(config or fresh),
         start_all=bool(config or fresh or master_down),
         anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
         why=", ".join(reasons) or "nothing changes",
     )
-    return _plans[_run_id(state)]
+    return memo["plan"]
 
 
 def _bin(script: str) -> str:

@@ -87,6 +87,6 @@ def test_refuses_bad_tarballs(tmp_path: Path) -> None:
     with pytest.raises(InventoryError, match="not a gzip tar archive"):
         make(_tar(tmp_path / "plain.tar.gz", "alluxio-1.2.0", gz=False))
     with pytest.raises(
-        InventoryError, match="top directory is alluxio-1.3.0, not the declared release alluxio-1.2.0"
+        InventoryError, match=r"top directory is alluxio-1.3.0, not the declared release alluxio-1.2.0"
     ):
         make(_tar(tmp_path / "other.tar.gz", "alluxio-1.3.0"))

@@ -38,8 +38,7 @@ def pyinfra_run(snaps: dict, executing: bool = False, model: Cluster = C) -> Ite
     if executing:
         state.current_stage = StateStage.Execute
         state.is_executing = True
-    for name, snap in snaps.items():
-        node._cache[(id(state), name)] = snap
+    node.run_of(state).snapshots.update(snaps)
     previous, cluster_module._CURRENT = cluster_module._CURRENT, model
     try:
         yield state
