@@ -12,8 +12,8 @@ the same reading, and a no-op converge costs one command per host.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -193,6 +193,8 @@ class Lab:
     def reset(self, names: Iterable[str] | None = None) -> None:
         """Rebuild hosts as bare as ``up`` made them (all hosts by default)."""
         hosts = self.hosts()
+        if not hosts:
+            raise LabError("the lab is not up: run `python -m lab up` first")
         chosen = list(names) if names is not None else list(hosts)
         for name in chosen:
             self.init_pid(name)  # refuse unknown names before touching anything
