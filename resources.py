@@ -9,8 +9,9 @@ drift report prints them. Nothing here touches a host.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pyinfra.api import Host, State
@@ -47,10 +48,16 @@ class Verdict:
     path: str | None = None
     content: str | None = None  # the complete desired content of a text resource
     details: Mapping[str, Any] = field(default_factory=dict)
+    declared: str = ""  # everything the declaration says about this resource (default: desired)
 
     @property
     def in_sync(self) -> bool:
         return self.status == IN_SYNC
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the declaration: recorded by a converge, compared by the drift report."""
+        return _digest(f"{self.resource}\0{self.declared or self.desired}")[:16]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +66,10 @@ class Verdict:
             "actual": self.actual,
             "diff": self.diff,
         }
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
@@ -96,7 +107,13 @@ def _file_status(file: FileState, content_ok: bool, mode: str | None, mode_ok: b
 
 
 def _text_verdict(
-    resource: str, path: str, file: FileState, desired: str, summary: str, mode: str | None = None
+    resource: str,
+    path: str,
+    file: FileState,
+    desired: str,
+    summary: str,
+    mode: str | None = None,
+    declared: str | None = None,
 ) -> Verdict:
     """A managed text file: exact content, and mode/owner when ``mode`` is given."""
     actual = file.text
@@ -118,6 +135,7 @@ def _text_verdict(
             "fix_mode": not mode_ok,
             "expected": file.content,
         },
+        declared=f"{summary} {mode} " + (declared if declared is not None else _digest(desired)),
     )
 
 
@@ -231,19 +249,22 @@ def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey 
             "\n" if text and not text.endswith("\n") else ""
         ) + f"{master_key.line} alluxio@{cluster.master}\n"
     verdict = _text_verdict(
-        "authorized_keys", path, file, desired, f"{cluster.master}'s {master_key.type} key", "600"
+        "authorized_keys",
+        path,
+        file,
+        desired,
+        f"{cluster.master}'s {master_key.type} key",
+        "600",
+        declared=master_key.line,
     )
     if not dir_ok:
         d = snap.authorized_keys.ssh_dir
-        return Verdict(
-            verdict.resource,
-            DRIFTED if file.exists else MISSING_STATUS,
-            verdict.desired + f", {SSH_DIR} 700",
-            verdict.actual + f", {SSH_DIR} {d.kind} {d.mode or ''}".rstrip(),
-            verdict.diff,
-            path,
-            desired,
-            {**verdict.details, "fix_dir": True},
+        return replace(
+            verdict,
+            status=DRIFTED if file.exists else MISSING_STATUS,
+            desired=verdict.desired + f", {SSH_DIR} 700",
+            actual=verdict.actual + f", {SSH_DIR} {d.kind} {d.mode or ''}".rstrip(),
+            details={**verdict.details, "fix_dir": True},
         )
     return verdict
 
@@ -282,12 +303,18 @@ def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSn
     desired = (
         kept + ("\n" if kept and add and not kept.endswith("\n") else "") + ("" if refuse else "".join(add))
     )
+    declared = sorted(
+        f"{n},{cluster.node(n).address} {k.line}"
+        for n in wanted
+        for k in (node.host_keys if (node := nodes.get(n)) else ())
+    )
     verdict = _text_verdict(
         "known_hosts",
         f"{SSH_DIR}/known_hosts",
         file,
         desired,
         f"host keys of {', '.join(wanted)}",
+        declared=_digest("\n".join(declared)),
     )
     notes = []
     if changed:
@@ -301,16 +328,11 @@ def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSn
         )
     if unknown:
         notes.append(f"could not read host keys of {', '.join(unknown)}")
-    status = DRIFTED if refuse else verdict.status
-    return Verdict(
-        verdict.resource,
-        status,
-        verdict.desired,
-        verdict.actual + "".join(f"; {n}" for n in notes),
-        verdict.diff,
-        verdict.path,
-        desired,
-        {**verdict.details, "refused": sorted(set(changed)) if refuse else []},
+    return replace(
+        verdict,
+        status=DRIFTED if refuse else verdict.status,
+        actual=verdict.actual + "".join(f"; {n}" for n in notes),
+        details={**verdict.details, "refused": sorted(set(changed)) if refuse else []},
     )
 
 
@@ -320,10 +342,11 @@ def tarball(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     have = snap.tarball
     desired = f"sha256 {want.sha256[:12]}…, {want.size} bytes"
     if not have.present:
-        return Verdict("tarball", MISSING_STATUS, desired, "absent", path=cluster.remote_tarball)
-    ok = have.sha256 == want.sha256
-    actual = f"sha256 {(have.sha256 or '')[:12]}…, {have.size} bytes"
-    return Verdict("tarball", IN_SYNC if ok else DRIFTED, desired, actual, path=cluster.remote_tarball)
+        status, actual = MISSING_STATUS, "absent"
+    else:
+        status = IN_SYNC if have.sha256 == want.sha256 else DRIFTED
+        actual = f"sha256 {(have.sha256 or '')[:12]}…, {have.size} bytes"
+    return Verdict("tarball", status, desired, actual, path=cluster.remote_tarball, declared=want.sha256)
 
 
 def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
@@ -343,6 +366,7 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             desired,
             "absent",
             path=path,
+            declared=marker,
             details={"fresh": True, "partial": have.partial},
         )
     if have.marker != marker:
@@ -357,6 +381,7 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             desired,
             why,
             path=path,
+            declared=marker,
             details={"fresh": True, "partial": have.partial},
         )
     entries = have.entries or {}
@@ -388,6 +413,7 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         desired,
         "; ".join(problems) or desired,
         path=path,
+        declared=marker,
         details={
             "fresh": False,
             "restore": tuple(damaged),
@@ -409,6 +435,7 @@ def launcher(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             "unknown shape: neither the `ssh -t ${worker}` nor the `-tt` line; left alone",
             path=path,
             details={"unknown": True},
+            declared=_digest(cluster.launcher),
         )
     verdict = _text_verdict("launcher", path, snap.launcher.file, cluster.launcher, summary)
     actual = (
@@ -416,16 +443,7 @@ def launcher(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         if shape == MISSING
         else f"{shape}" + ("" if verdict.in_sync or shape != "patched" else ", edited")
     )
-    return Verdict(
-        verdict.resource,
-        verdict.status,
-        summary,
-        actual,
-        verdict.diff,
-        path,
-        verdict.content,
-        verdict.details,
-    )
+    return replace(verdict, desired=summary, actual=actual)
 
 
 def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
@@ -441,16 +459,7 @@ def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     actual = " ".join(snap.workers_file.hosts) if snap.workers_file.file.exists else "absent"
     if snap.workers_file.file.exists and not verdict.in_sync and snap.workers_file.hosts == cluster.workers:
         actual += " (other text)"
-    return Verdict(
-        verdict.resource,
-        verdict.status,
-        verdict.desired,
-        actual,
-        verdict.diff,
-        path,
-        verdict.content,
-        verdict.details,
-    )
+    return replace(verdict, actual=actual)
 
 
 def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
@@ -470,16 +479,7 @@ def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     )
     have = snap.alluxio_env.settings
     actual = "absent" if not snap.alluxio_env.file.exists else " ".join(f"{k}={v}" for k, v in have.items())
-    return Verdict(
-        verdict.resource,
-        verdict.status,
-        verdict.desired,
-        actual or "(no settings)",
-        verdict.diff,
-        path,
-        verdict.content,
-        verdict.details,
-    )
+    return replace(verdict, actual=actual or "(no settings)")
 
 
 # ----- services --------------------------------------------------------------------------
