@@ -306,7 +306,7 @@ def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSn
     declared = sorted(
         f"{n},{cluster.node(n).address} {k.line}"
         for n in wanted
-        for k in (node.host_keys if (node := nodes.get(n)) else ())
+        for k in getattr(nodes.get(n), "host_keys", ())
     )
     verdict = _text_verdict(
         "known_hosts",
