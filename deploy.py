@@ -8,7 +8,7 @@ declared state with the node's and changes only what differs. Every operation ru
 host (master-only ones do nothing elsewhere), so all hosts go through the steps in this order.
 """
 
-from operations import conf, hosts, preflight, release, services, ssh
+from operations import conf, hosts, preflight, record, release, services, ssh
 
 plan = services.plan()  # decided once, on the state before anything changes
 
@@ -27,3 +27,4 @@ release.launcher_patched(name="7. The launcher says ssh -tt")
 services.formatted(name="8. The journal is formatted, once")
 services.started(name="8. Alluxio runs", start_all=plan.start_all)
 services.healthy(name="9. The master counts every worker as live")
+record.applied(name="10. Record what this converge applied (for the drift report)")

@@ -21,6 +21,7 @@ import gevent.lock
 from pyinfra.api import FactBase, Host, State
 from typing_extensions import override
 
+from facts.applied import AppliedRecord
 from facts.conf import AlluxioEnv, EnvState, WorkersFile, WorkersState
 from facts.hosts import EtcHosts, HostsFile
 from facts.release import (
@@ -59,6 +60,7 @@ class NodeSnapshot:
     alluxio_env: EnvState
     services: ServicesState
     tools: ToolsState
+    applied: dict[str, str]  # resource -> fingerprint the last converge applied
     key_pairs: KeyPairs | None = None  # the master's only
     known_hosts: KnownHostsFile | None = None  # the master's only
 
@@ -77,6 +79,7 @@ def _parts(
         ("alluxio_env", AlluxioEnv(), {"install_dir": install_dir}),
         ("services", Services(), {"worker_list_path": worker_list_path if master else ""}),
         ("tools", Tools(), {"folder": install_dir.rpartition("/")[0] or "/", "java": java}),
+        ("applied", AppliedRecord(), {}),
     ]
     if master:
         parts += [("key_pairs", KeyPair(), {}), ("known_hosts", KnownHosts(), {})]
@@ -124,7 +127,6 @@ class NodeState(FactBase[NodeSnapshot | None]):
         values = {
             name: fact.process(sections[name]) if sections.get(name) else fact.default()
             for name, fact, _ in _parts("/x/y", "/x/y.tgz", master, "")
-            if name in sections
         }
         return NodeSnapshot(**values)
 

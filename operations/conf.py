@@ -15,9 +15,9 @@ def _write(resource: str):
         host.noop(f"{v.path} already declares {v.desired}")
         return
     if v.details.get("write"):
-        yield from changes(write_file(v.path or "", v.content or "", "644", v.details["expected"]))
+        yield from changes(write_file(v.path or "", v.content or "", "644", v.details["expected"]), why=v)
     else:
-        yield from changes([f"chmod 644 {v.path} && chown root:root {v.path}"])
+        yield from changes([f"chmod 644 {v.path} && chown root:root {v.path}"], why=v)
 
 
 @operation()

@@ -31,4 +31,6 @@ def etc_hosts():
     if v.in_sync:
         host.noop(f"/etc/hosts already resolves {v.desired}")
         return
-    yield from changes(write_file("/etc/hosts", v.content or "", v.details["mode"], v.details["expected"]))
+    yield from changes(
+        write_file("/etc/hosts", v.content or "", v.details["mode"], v.details["expected"]), why=v
+    )

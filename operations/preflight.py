@@ -51,6 +51,6 @@ def node_ready():
             f"the release needs {needed // (1024 * 1024) + 1} MiB"
         )
     if "rsync" in snap.tools.missing:
-        yield from changes([INSTALL_RSYNC])
+        yield from changes([INSTALL_RSYNC], why="rsync is missing: installing it")
         return
     host.noop("has ssh, sudo, rsync, java and room for the release")

@@ -65,7 +65,8 @@ def tarball_uploaded():
             f"mkdir -p {folder}",
             FileUploadCommand(c.tarball.local_path, _part(c)),
             _install_tarball(c),
-        ]
+        ],
+        why=v,
     )
 
 
@@ -113,7 +114,8 @@ def tarball_distributed():
             f"mkdir -p {folder} && rm -f {shlex.quote(_part(c))}",
             FunctionCommand(_send_from_master, (c.master, c.remote_tarball, _part(c)), {}),
             _install_tarball(c),
-        ]
+        ],
+        why=v,
     )
 
 
@@ -166,7 +168,7 @@ def extracted():
         return
     d, p = shlex.quote(c.install_dir), shlex.quote(partial(c.install_dir))
     if v.details.get("fresh"):
-        yield from changes([_fresh_extraction(c)])
+        yield from changes([_fresh_extraction(c)], why=v)
         return
     commands = []
     if v.details.get("partial"):
@@ -178,7 +180,7 @@ def extracted():
         commands.append(f"tar -xzf {shlex.quote(c.remote_tarball)} -C {root} {members}")
     if restore or v.details.get("chown"):
         commands.append(f"chown -R root:root {d}")
-    yield from changes(commands)
+    yield from changes(commands, why=v)
 
 
 @operation()
@@ -206,4 +208,4 @@ def launcher_patched():
     if v.in_sync:
         host.noop(f"{v.path} already {v.desired}")
         return
-    yield from changes(write_file(v.path or "", v.content or "", "755", v.details["expected"]))
+    yield from changes(write_file(v.path or "", v.content or "", "755", v.details["expected"]), why=v)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import gevent
 from pyinfra import host, state
-from pyinfra.api import OperationError, StringCommand, operation
+from pyinfra.api import StringCommand, operation
 
-from facts.node import changed_hosts, run_of
+from facts.node import run_of
 from facts.services import rest_command
-from operations.util import changes, cluster, only_on_master, snapshots, verdict
-from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read
+from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
+from resources import DRIFTED, MISSING_STATUS, node_verdicts, read
 
 HEALTH_SECONDS = 30
 CONFIG = ("alluxio_env", "workers_file", "launcher")
@@ -25,7 +25,7 @@ class Plan:
 
     stop_first: bool  # daemons run and what they run from will change
     start_all: bool  # `alluxio-start.sh all` on the master (it restarts everything)
-    anything_to_change: bool
+    check_health: bool  # something will be (re)started: wait for every worker to be live
     why: str
 
 
@@ -58,7 +58,7 @@ def plan() -> Plan:
     memo["plan"] = Plan(
         stop_first=bool(running) and bool(config or fresh),
         start_all=bool(config or fresh or master_down),
-        anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
+        check_health=bool(config or fresh or master_down) or bool(changing("services")),
         why=", ".join(reasons) or "nothing changes",
     )
     return memo["plan"]
@@ -87,7 +87,9 @@ def stopped(when: bool):
     if not when or not running:
         host.noop("nothing it runs from changes" if running else "no Alluxio daemon runs here")
         return
-    yield from changes([f"{_bin('alluxio-stop.sh')} local"])
+    yield from changes(
+        [f"{_bin('alluxio-stop.sh')} local"], why=f"daemons run and will be stopped: {plan().why}"
+    )
 
 
 @operation()
@@ -109,7 +111,7 @@ def formatted():
     if snap is not None and snap.install.formatted:
         host.noop("the journal was formatted before; never again")
         return
-    yield from changes([f"{_bin('alluxio')} format"])
+    yield from changes([f"{_bin('alluxio')} format"], why="the journal was never formatted")
 
 
 @operation()
@@ -132,7 +134,10 @@ def started(start_all: bool):
     c = cluster()
     if start_all:
         if host.name == c.master:
-            yield from changes([f"{_bin('alluxio-start.sh')} all"])
+            yield from changes(
+                [f"{_bin('alluxio-start.sh')} all"],
+                why=f"alluxio-start.sh all: {plan().why}",
+            )
         else:
             host.noop(f"started by alluxio-start.sh all on {c.master}")
         return
@@ -141,7 +146,7 @@ def started(start_all: bool):
         host.noop(f"running: {v.actual}")
         return
     restart = f"{_bin('alluxio-stop.sh')} worker; {_bin('alluxio-start.sh')} worker SudoMount"
-    yield from changes([StringCommand(restart, _get_pty=True)])
+    yield from changes([StringCommand(restart, _get_pty=True)], why=v)
 
 
 def _health_command(workers: tuple[str, ...], path: str, task_log: str) -> str:
@@ -174,13 +179,10 @@ def healthy():
     if not only_on_master():
         return
     c = cluster()
-    snaps = snapshots()
-    in_sync = all(node_verdicts(c, n, snaps)["services"].in_sync for n in c.names if snaps.get(n))
-    needed = bool(changed_hosts(state)) or not in_sync if state.is_executing else plan().anything_to_change
-    if not needed:
+    if not plan().check_health:
         host.noop(f"the master counts all {len(c.workers)} workers as live")
         return
-    if state.is_executing and any(snaps.get(n) is None for n in c.names):
-        raise OperationError("some nodes could not be reached; the cluster cannot be healthy")
+    if not state.is_executing and state.config.DIFF:
+        explain(f"check the master counts all of {', '.join(c.workers)} as live after the changes")
     task_log = f"{c.install_dir}/logs/task.log"
     yield _health_command(c.workers, c.worker_list_path, task_log)

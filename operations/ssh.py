@@ -51,7 +51,7 @@ def key_pair():
             f"ssh-keygen -y -P '' -f {private} > {private}.pub.tmp && chmod 644 {private}.pub.tmp "
             f"&& mv -f {private}.pub.tmp {private}.pub"
         )
-    yield from changes(commands)
+    yield from changes(commands, why=v)
 
 
 @operation()
@@ -89,7 +89,7 @@ def authorized_keys():
         commands += write_file(v.path or "", v.content or "", "600", v.details["expected"])
     elif v.details.get("fix_mode"):
         commands.append(f"chmod 600 {v.path} && chown root:root {v.path}")
-    yield from changes(commands)
+    yield from changes(commands, why=v)
 
 
 @operation()
@@ -125,4 +125,4 @@ def known_hosts():
     commands = [MKDIR_SSH]
     if v.details.get("write"):
         commands += write_file(v.path or "", v.content or "", "644", v.details["expected"])
-    yield from changes(commands)
+    yield from changes(commands, why=v)

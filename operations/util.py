@@ -8,8 +8,8 @@ import io
 import shlex
 from collections.abc import Iterator
 
-from pyinfra import host, state
-from pyinfra.api import FileUploadCommand, Host, OperationError, StringCommand
+from pyinfra import host, logger, state
+from pyinfra.api import FileUploadCommand, OperationError, StringCommand
 from pyinfra.api.command import PyinfraCommand
 
 from cluster import Cluster, current
@@ -53,11 +53,28 @@ def only_on_master() -> bool:
     return False
 
 
-def changes(commands: list[PyinfraCommand | str], on: Host | None = None) -> Iterator[PyinfraCommand | str]:
-    """Yield ``commands``; when they are about to run, the host's snapshot is marked stale."""
+def changes(
+    commands: list[PyinfraCommand | str], why: Verdict | str | None = None
+) -> Iterator[PyinfraCommand | str]:
+    """Yield ``commands``; when they are about to run, the host's snapshot is marked stale.
+
+    Deciding (a dry run, or pyinfra's change detection) with ``--diff`` shows why: the
+    verdict's actual -> desired, and its unified diff for a text resource."""
     if state.is_executing:
-        mark_changed(state, on or host)
+        mark_changed(state, host)
+    elif why is not None and state.config.DIFF:
+        explain(why)
     yield from commands
+
+
+def explain(why: Verdict | str) -> None:
+    """Log one line of reason, and the unified diff if there is one, under the host's name."""
+    if isinstance(why, str):
+        host.log(why, logger.info)
+        return
+    host.log(f"{why.resource}: {why.status}: {why.actual} -> {why.desired}", logger.info)
+    for line in (why.diff or "").splitlines():
+        logger.info(f"    {line}")
 
 
 def guard(path: str, expected: bytes | None) -> str:

@@ -1,0 +1,184 @@
+"""Drift report: what differs from the declared state, per host and resource, read-only.
+
+    python drift.py inventory.py [--json] [--limit HOST] [--data KEY=VALUE] [--ssh-user ...]
+
+The same inventory, model (``cluster.py``), facts (one command per node, ``facts/node.py``) and
+comparison (``resources.py``) as the deploy, so the report predicts exactly what the next
+converge changes. Exit codes, for schedulers: 0 everything in sync; 2 drift found; 1 could not
+decide (an unreachable host, an invalid inventory), after printing what could be read.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from getpass import getpass
+from typing import Any
+
+import click
+import gevent
+from pyinfra.api import Config, Host, Inventory, State
+from pyinfra.api.connect import connect_all
+from pyinfra.api.state import StateStage
+from pyinfra.context import ctx_config, ctx_inventory, ctx_state
+from pyinfra_cli.inventory import make_inventory
+from pyinfra_cli.util import parse_cli_arg
+
+from cluster import Cluster, current
+from facts.node import NodeSnapshot
+from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts, read
+
+STATUSES = (IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE)
+EXIT_IN_SYNC, EXIT_UNDECIDED, EXIT_DRIFT = 0, 1, 2
+
+
+def cause(verdict: Verdict, snap: NodeSnapshot | None) -> str | None:
+    """Why a resource differs: ``corrective`` (changed on the host since a converge applied
+    this very declaration), ``intentional`` (the declaration changed since the last converge)
+    or ``unknown`` (no converge recorded it here)."""
+    if verdict.status in (IN_SYNC, UNREACHABLE) or snap is None:
+        return None
+    applied = snap.applied.get(verdict.resource)
+    if applied is None:
+        return "unknown"
+    return "corrective" if applied == verdict.fingerprint else "intentional"
+
+
+def report(cluster: Cluster, names: list[str], snaps: dict[str, NodeSnapshot | None]) -> dict[str, Any]:
+    """The report as a JSON-able document (see the README for its format)."""
+    hosts: dict[str, Any] = {}
+    counts: Counter[str] = Counter()
+    for name in names:
+        verdicts = node_verdicts(cluster, name, snaps)
+        resources = {}
+        for resource, verdict in verdicts.items():
+            resources[resource] = {**verdict.as_json(), "cause": cause(verdict, snaps.get(name))}
+            counts[verdict.status] += 1
+        hosts[name] = {"reachable": snaps.get(name) is not None, "resources": resources}
+    return {"hosts": hosts, "summary": {status: counts[status] for status in STATUSES}}
+
+
+def exit_code(document: dict[str, Any]) -> int:
+    summary = document["summary"]
+    if summary[UNREACHABLE]:
+        return EXIT_UNDECIDED
+    return EXIT_DRIFT if summary[DRIFTED] or summary[MISSING_STATUS] else EXIT_IN_SYNC
+
+
+def render_text(document: dict[str, Any]) -> str:
+    labels = {"corrective": "corrective: changed on the host since the last converge",
+              "intentional": "intentional: the declaration changed since the last converge",
+              "unknown": "no converge recorded here"}  # fmt: skip
+    out = []
+    for name, entry in document["hosts"].items():
+        out.append(f"{name}{'' if entry['reachable'] else ' (unreachable)'}")
+        for resource, r in entry["resources"].items():
+            if r["status"] == IN_SYNC:
+                out.append(f"  {resource:<16} {r['status']:<11} {r['desired']}")
+                continue
+            why = f"  [{labels[r['cause']]}]" if r.get("cause") else ""
+            line = f"  {resource:<16} {r['status']:<11} desired: {r['desired']} | actual: {r['actual']}"
+            out.append(line + why)
+            out.extend(f"      {line}" for line in (r["diff"] or "").splitlines())
+    summary = document["summary"]
+    out.append("summary: " + ", ".join(f"{summary[s]} {s}" for s in STATUSES))
+    return "\n".join(out)
+
+
+def _limited(inventory: Inventory, limits: tuple[str, ...]) -> list[Host]:
+    """Hosts named by ``--limit`` (host or group names, glob patterns), as pyinfra's option."""
+    if not limits:
+        return list(inventory)
+    chosen = []
+    for host in inventory:
+        names = [host.name, *host.groups]
+        if any(fnmatch.fnmatch(n, pattern) for n in names for pattern in limits):
+            chosen.append(host)
+    return chosen
+
+
+def gather(state: State, cluster: Cluster, hosts: list[Host]) -> dict[str, NodeSnapshot | None]:
+    """Every needed node's snapshot, all at once; None for a host that cannot be reached."""
+
+    def one(host: Host) -> NodeSnapshot | None:
+        if host in state.failed_hosts:
+            return None
+        return read(state, host, cluster)
+
+    jobs = {host.name: gevent.spawn(one, host) for host in hosts}
+    gevent.joinall(list(jobs.values()))
+    return {name: job.value for name, job in jobs.items()}
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("inventory_path", metavar="INVENTORY")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--limit", multiple=True, help="Only these hosts or groups (glob patterns).")
+@click.option("--data", multiple=True, help="Override data values, format key=value (as pyinfra).")
+@click.option("--ssh-user", "--user", "ssh_user", help="SSH user to connect as.")
+@click.option("--ssh-port", "--port", "ssh_port", type=int, help="SSH port to connect to.")
+@click.option("--ssh-key", "--key", "ssh_key", type=click.Path(), help="SSH private key filename.")
+@click.option("--ssh-key-password", "--key-password", "ssh_key_password", help="SSH key password.")
+@click.option("--ssh-password-prompt", is_flag=True, help="Ask for the SSH password.")
+@click.option("-v", "verbose", count=True, help="Show pyinfra's own log.")
+def main(
+    inventory_path: str,
+    as_json: bool,
+    limit: tuple[str, ...],
+    data: tuple[str, ...],
+    ssh_user: str | None,
+    ssh_port: int | None,
+    ssh_key: str | None,
+    ssh_key_password: str | None,
+    ssh_password_prompt: bool,
+    verbose: int,
+) -> None:
+    """Report drift from the declared state; exit 0 in sync, 2 drift, 1 undecided."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL, stream=sys.stderr)
+    os.environ.setdefault("PYINFRA_PROGRESS", "off")
+    override: dict[str, Any] = {}
+    for item in data:
+        key, _, value = item.partition("=")
+        override[key] = parse_cli_arg(value)
+    options = {"ssh_user": ssh_user, "ssh_port": ssh_port, "ssh_key": ssh_key}
+    override.update({k: v for k, v in options.items() if v})
+    if ssh_key_password:
+        override["ssh_key_password"] = ssh_key_password
+    if ssh_password_prompt:
+        override["ssh_password"] = getpass("SSH password: ")
+
+    state = State(check_for_changes=False)
+    ctx_state.set(state)
+    config = Config()
+    ctx_config.set(config)
+    try:
+        inventory = make_inventory(inventory_path, override_data=override, cwd=os.getcwd())
+        cluster = current()
+    except SystemExit:  # inventory.py refused the inventory and said why
+        sys.exit(EXIT_UNDECIDED)
+    except Exception as error:
+        click.echo(f"drift: cannot load {inventory_path}: {error}", err=True)
+        sys.exit(EXIT_UNDECIDED)
+    ctx_inventory.set(inventory)
+    chosen = _limited(inventory, limit)
+    if not chosen:
+        click.echo(f"drift: --limit {' '.join(limit)} matches no host", err=True)
+        sys.exit(EXIT_UNDECIDED)
+    state.init(inventory, config, initial_limit=chosen)
+    state.set_stage(StateStage.Connect)
+    connect_all(state)
+
+    names = [h.name for h in chosen]
+    needed = [h for h in inventory if h.name in names or h.name in cluster.names]
+    snaps = gather(state, cluster, needed)
+    document = report(cluster, names, snaps)
+    click.echo(json.dumps(document, indent=2) if as_json else render_text(document))
+    sys.exit(exit_code(document))
+
+
+if __name__ == "__main__":
+    main()
