@@ -103,3 +103,63 @@ def converge(lab: Lab, tarball: Path, *args: str, deploy: str = "deploy.py") -> 
     except (ValueError, KeyError, TypeError):
         pass
     return Run(done.returncode, done.stdout, done.stderr, results)
+
+
+def _tool(lab: Lab, argv: list[str]) -> subprocess.CompletedProcess:
+    return lab.run(argv, capture_output=True, text=True, cwd=PROJECT)
+
+
+def drift(lab: Lab, tarball: Path, *args: str) -> tuple[int, dict, str]:
+    """``python drift.py inventory.py --json`` from the control namespace: (exit code, report, stderr)."""
+    done = _tool(
+        lab,
+        [sys.executable, "drift.py", "inventory.py", "--json", "--data", f"alluxio_tarball={tarball}", *args],
+    )
+    try:
+        document = json.loads(done.stdout)
+    except ValueError:
+        document = {}
+    return done.returncode, document, done.stderr
+
+
+def not_in_sync(document: dict) -> set[tuple[str, str]]:
+    """(host, resource) pairs of a drift report that are not in sync."""
+    return {
+        (name, resource)
+        for name, entry in document["hosts"].items()
+        for resource, r in entry["resources"].items()
+        if r["status"] != "in_sync"
+    }
+
+
+def dry_run(lab: Lab, tarball: Path, *args: str) -> tuple[int, set[tuple[str, str]], str]:
+    """``pyinfra inventory.py deploy.py --dry --json``: (exit code, {(operation, host)} it would change, stderr)."""
+    argv = [
+        PYINFRA,
+        "inventory.py",
+        "deploy.py",
+        "--dry",
+        "--json",
+        "--data",
+        f"alluxio_tarball={tarball}",
+        *args,
+    ]
+    done = _tool(lab, argv)
+    plan = json.loads(done.stdout)["plan"] if done.stdout.strip() else []
+    return done.returncode, {(op["name"], h) for op in plan for h in op["hosts_with_change"]}, done.stderr
+
+
+def changed_pairs(run: Run) -> set[tuple[str, str]]:
+    return {(op, h) for op, hosts in run.changed().items() for h in hosts}
+
+
+def host_state(lab: Lab) -> dict[str, str]:
+    """Every managed file's content digest, owner, mode and mtime, and the process list, per host."""
+    paths = "/etc/hosts /etc/alluxio-reconcile /root /opt"
+    script = (
+        f"find {paths} -xdev -printf '%p %y %u:%g %m %s %T@\\n' 2>/dev/null | sort; "
+        f"find {paths} -xdev -type f -exec sha256sum {{}} + 2>/dev/null | sort; "
+        # the processes, but this script's own (ps, grep, sort and the shell running them)
+        "ps -ww -eo pid=,args= | grep -v -e 'ps -ww' -e 'grep -v' -e ' sort$' -e 'find /etc' | sort"
+    )
+    return {name: lab.exec(name, ["sh", "-c", script]).stdout for name in lab.hosts()}

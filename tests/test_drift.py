@@ -1,0 +1,172 @@
+"""See before you touch: the dry run and the drift report predict the next converge exactly,
+and change nothing anywhere (issue 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab import Lab
+from tests.labutil import (
+    MASTER,
+    changed_pairs,
+    converge,
+    drift,
+    dry_run,
+    host_state,
+    not_in_sync,
+    wait_worker_count,
+)
+
+NODES = ("server06", "server07", "server08")
+LAUNCHER = "/opt/alluxio-1.2.0/bin/alluxio-workers.sh"
+STOP, START, HEALTH = "1. Stop Alluxio", "8. Alluxio runs", "9. The master counts"
+REPAIR = {
+    "etc_hosts": "2. Every cluster name resolves",
+    "authorized_keys": "3. The master's key is authorized",
+    "known_hosts": "3. The master knows every node's host key",
+    "install_dir": "4. The release is extracted",
+    "tarball": "4. The tarball is on every other node",
+    "workers_file": "5. conf/workers",
+    "alluxio_env": "6. conf/alluxio-env.sh",
+    "launcher": "7. The launcher",
+    "services": START,
+}
+RESTART = {"workers_file", "alluxio_env", "launcher"}  # what Alluxio reads at start
+INJECTIONS = {
+    "a cluster line removed from /etc/hosts": ("server07", "sed -i '/server03/d' /etc/hosts", "etc_hosts"),
+    "a cluster name mapped to a wrong IP": ("server06", r"sed -i 's/^10\.0\.1\.12\t/10.0.1.99\t/' /etc/hosts", "etc_hosts"),
+    "the master's key removed from authorized_keys": ("server07", "sed -i '/alluxio@server08/d' /root/.ssh/authorized_keys", "authorized_keys"),
+    "a worker removed from the master's known_hosts": ("server08", "sed -i '/^server06,/d' /root/.ssh/known_hosts", "known_hosts"),
+    "a file deleted inside the install dir": ("server06", "rm /opt/alluxio-1.2.0/bin/alluxio-mount.sh", "install_dir"),
+    "an owner changed inside the install dir": ("server07", "chown 1000:1000 /opt/alluxio-1.2.0/conf/log4j.properties", "install_dir"),
+    "conf/workers edited on a worker": ("server06", "echo server09 >> /opt/alluxio-1.2.0/conf/workers", "workers_file"),
+    "conf/alluxio-env.sh edited on a worker": ("server07", "echo ALLUXIO_WORKER_MEMORY_SIZE=2GB >> /opt/alluxio-1.2.0/conf/alluxio-env.sh", "alluxio_env"),
+    "-t put back into a launcher": ("server06", rf"sed -i 's/ -tt \${{worker}}/ -t ${{worker}}/' {LAUNCHER}", "launcher"),
+    "a worker's daemon killed": ("server07", "kill $(pgrep -o -f alluxio.worker.AlluxioWorker)", "services"),
+    "the tarball deleted on a worker": ("server06", "rm /opt/alluxio-1.2.0-cdh5-bin.tar.gz", "tarball"),
+}  # fmt: skip
+
+
+def expected_changes(host: str, resource: str) -> set[tuple[str, str]]:
+    """The operations that repair ``resource`` on ``host``: its own, plus a restart where
+    Alluxio's configuration or launcher changed, plus the health check where a daemon starts."""
+    ops = {(REPAIR[resource], host)}
+    if resource in RESTART:
+        ops |= {(STOP, n) for n in NODES} | {(START, MASTER), (HEALTH, MASTER)}
+    if resource == "services":
+        ops |= {(HEALTH, MASTER)}
+    return ops
+
+
+def matching(pairs: set[tuple[str, str]], expected: set[tuple[str, str]]) -> bool:
+    """Operation names in ``expected`` are prefixes of the real ones."""
+    real = {(next((p for p, _ in expected if name.startswith(p)), name), h) for name, h in pairs}
+    return real == expected
+
+
+@pytest.fixture(scope="module")
+def converged(lab: Lab, tarball: Path) -> Lab:
+    lab.reset()
+    run = converge(lab, tarball)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return lab
+
+
+def test_in_sync_exits_0_with_one_json_document(converged: Lab, tarball: Path) -> None:
+    code, document, _ = drift(converged, tarball)
+    assert code == 0
+    assert set(document) == {"hosts", "summary"}
+    assert document["summary"] == {"in_sync": 26, "drifted": 0, "missing": 0, "unreachable": 0}
+    master = document["hosts"][MASTER]
+    assert master["reachable"] is True
+    assert set(master["resources"]) == {
+        "etc_hosts", "ssh_keypair", "authorized_keys", "known_hosts", "tarball", "install_dir",
+        "alluxio_env", "workers_file", "launcher", "services",
+    }  # fmt: skip
+    assert set(document["hosts"]["server06"]["resources"]) == set(master["resources"]) - {
+        "ssh_keypair",
+        "known_hosts",
+    }
+    entry = master["resources"]["etc_hosts"]
+    assert set(entry) == {"status", "desired", "actual", "diff", "cause"} and entry["diff"] is None
+
+
+@pytest.mark.parametrize("case", list(INJECTIONS))
+def test_prediction_equals_reality(case: str, converged: Lab, tarball: Path) -> None:
+    host, command, resource = INJECTIONS[case]
+    done = converged.exec(host, ["sh", "-c", command])
+    assert done.returncode == 0, done.stderr
+
+    code, document, _ = drift(converged, tarball)
+    assert code == 2
+    assert not_in_sync(document) == {(host, resource)}
+    reported = document["hosts"][host]["resources"][resource]
+    assert reported["cause"] == "corrective"
+    assert reported["desired"] != reported["actual"]
+
+    _, predicted, _ = dry_run(converged, tarball)
+    assert matching(predicted, expected_changes(host, resource)), predicted
+
+    run = converge(converged, tarball)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert changed_pairs(run) == predicted
+
+    code, document, _ = drift(converged, tarball)
+    assert code == 0, not_in_sync(document)
+    assert wait_worker_count(converged, 3) == 3
+
+
+def test_a_changed_declaration_is_reported_as_intentional(converged: Lab, tarball: Path) -> None:
+    code, document, _ = drift(
+        converged, tarball, "--data", 'alluxio_env={"ALLUXIO_WORKER_MEMORY_SIZE": "3GB"}'
+    )
+    assert code == 2
+    assert not_in_sync(document) == {(n, "alluxio_env") for n in NODES}
+    assert {document["hosts"][n]["resources"]["alluxio_env"]["cause"] for n in NODES} == {"intentional"}
+
+
+def test_unreachable_host_exits_1_and_still_reports_the_others(converged: Lab, tarball: Path) -> None:
+    converged.stop("server07")
+    try:
+        code, document, _ = drift(converged, tarball)
+    finally:
+        converged.start("server07")
+    assert code == 1
+    assert document["hosts"]["server07"]["reachable"] is False
+    assert {r["status"] for r in document["hosts"]["server07"]["resources"].values()} == {"unreachable"}
+    assert document["hosts"]["server06"]["reachable"] is True
+    assert document["summary"]["unreachable"] == 8
+
+
+def test_invalid_inventory_exits_1(converged: Lab, tmp_path: Path) -> None:
+    code, document, stderr = drift(converged, tmp_path / "missing.tar.gz")
+    assert code == 1 and document == {}
+    assert "alluxio_tarball" in stderr and "no such file" in stderr
+
+
+def test_dry_run_and_drift_report_write_nothing(converged: Lab, tarball: Path) -> None:
+    converged.exec("server06", ["sh", "-c", "echo '# drift' >> /opt/alluxio-1.2.0/conf/workers"])
+    before = host_state(converged)
+    code, _, _ = drift(converged, tarball)
+    assert code == 2
+    dry, predicted, _ = dry_run(converged, tarball, "--diff")
+    assert dry == 0 and predicted
+    assert host_state(converged) == before
+    assert converge(converged, tarball).returncode == 0
+
+
+def test_dry_run_from_bare_hosts_shows_everything_pending_and_touches_nothing(
+    lab: Lab, tarball: Path
+) -> None:
+    lab.reset()
+    before = host_state(lab)
+    code, predicted, stderr = dry_run(lab, tarball, "--diff")
+    assert code == 0, stderr[-2000:]
+    assert host_state(lab) == before
+    ops = {name.split(".")[0] for name, _ in predicted}
+    assert ops == {"2", "3", "4", "5", "6", "7", "8", "9", "10"}
+    assert "Error" not in stderr
+    assert "+10.0.1.8\tserver03" in stderr  # the /etc/hosts diff
+    assert "+  nohup ssh -o ConnectTimeout=5 -o StrictHostKeyChecking=no -tt ${worker}" in stderr
