@@ -133,7 +133,8 @@ def not_in_sync(document: dict) -> set[tuple[str, str]]:
 
 
 def dry_run(lab: Lab, tarball: Path, *args: str) -> tuple[int, set[tuple[str, str]], str]:
-    """``pyinfra inventory.py deploy.py --dry --json``: (exit code, {(operation, host)} it would change, stderr)."""
+    """``pyinfra inventory.py deploy.py --dry --json``: exit code, the (operation, host) pairs
+    it would change, stderr."""
     argv = [
         PYINFRA,
         "inventory.py",
