@@ -93,8 +93,11 @@ def test_changing_one_input_changes_only_the_conf_and_restarts_once(
         assert op(changed, "Stop Alluxio") == sorted(NODES)  # all were running
         assert op(changed, "Alluxio runs") == [MASTER]  # one `alluxio-start.sh all`
         assert op(changed, "counts every worker") == [MASTER]
+        assert sorted(op(changed, "Record what")) == sorted(NODES)  # a new declaration applied
         assert set(changed) == {
-            n for n in changed if any(w in n for w in ("alluxio-env.sh", "Stop", "Alluxio runs", "counts"))
+            n
+            for n in changed
+            if any(w in n for w in ("alluxio-env.sh", "Stop", "Alluxio runs", "counts", "Record"))
         }
         for name in NODES:
             assert (
