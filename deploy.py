@@ -8,9 +8,10 @@ declared state with the node's and changes only what differs. Every operation ru
 host (master-only ones do nothing elsewhere), so all hosts go through the steps in this order.
 """
 
-from operations import conf, hosts, preflight, record, release, services, ssh
+from operations import conf, hosts, lock, preflight, record, release, services, ssh
 
 plan = services.plan()  # decided once, on the state before anything changes
+lock.one_converge_at_a_time(plan.anything_to_change)  # a lock on the master while changing
 
 preflight.node_ready(name="0. The node has what the release needs")
 services.stopped(name="1. Stop Alluxio before changing what it runs from", when=plan.stop_first)

@@ -226,6 +226,19 @@ class Lab:
             self.exec(name, ["/usr/sbin/sshd", "-E", str(self.host_dir(name) / "sshd.log")])
         self._wait_listening(name)
 
+    def rekey(self, name: str) -> None:
+        """Give a host new host keys, as a reinstall would; the control side learns them (an
+        operator who reinstalled a node checks its new key before trusting it)."""
+        ssh = self.host_dir(name) / "etc" / "ssh"
+        for kind, bits in (("ed25519", []), ("ecdsa", ["-b", "256"]), ("rsa", ["-b", "2048"])):
+            key = ssh / f"ssh_host_{kind}_key"
+            key.unlink(missing_ok=True)
+            Path(f"{key}.pub").unlink(missing_ok=True)
+            _run(["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-C", f"root@{name}", "-f", str(key)])
+        self.stop(name)
+        self.start(name)
+        self._write_known_hosts()
+
     # ----- running commands --------------------------------------------------------------
     def run_argv(self, argv: Sequence[str]) -> list[str]:
         """``argv`` wrapped to run in the control namespace, with the lab's ssh dir as ~/.ssh.

@@ -8,9 +8,9 @@ from pyinfra.api import OperationError, operation
 from operations.util import changes, cluster, snapshots, verdict
 
 INSTALL_RSYNC = (
-    "if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y rsync; "
-    "elif command -v yum >/dev/null; then yum install -y rsync; "
-    "else echo 'rsync is missing and no apt-get or yum to install it' >&2; exit 1; fi"
+    "{ if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y rsync; "
+    "elif command -v yum >/dev/null; then yum install -y rsync; else false; fi; } "
+    "|| { echo 'rsync (for Alluxio copyDir) is missing and could not be installed' >&2; exit 1; }"
 )
 
 

@@ -13,7 +13,7 @@ from pyinfra.api import StringCommand, operation
 from facts.node import run_of
 from facts.services import rest_command
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
-from resources import DRIFTED, MISSING_STATUS, node_verdicts, read
+from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read
 
 HEALTH_SECONDS = 30
 CONFIG = ("alluxio_env", "workers_file", "launcher")
@@ -26,6 +26,7 @@ class Plan:
     stop_first: bool  # daemons run and what they run from will change
     start_all: bool  # `alluxio-start.sh all` on the master (it restarts everything)
     check_health: bool  # something will be (re)started: wait for every worker to be live
+    anything_to_change: bool
     why: str
 
 
@@ -59,6 +60,7 @@ def plan() -> Plan:
         stop_first=bool(running) and bool(config or fresh),
         start_all=bool(config or fresh or master_down),
         check_health=bool(config or fresh or master_down) or bool(changing("services")),
+        anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
         why=", ".join(reasons) or "nothing changes",
     )
     return memo["plan"]
@@ -182,7 +184,10 @@ def healthy():
     if not plan().check_health:
         host.noop(f"the master counts all {len(c.workers)} workers as live")
         return
+    # An unreachable worker fails the run as unreachable; the others are expected live.
+    snaps = snapshots()
+    reachable = tuple(w for w in c.workers if snaps.get(w) is not None)
     if not state.is_executing and state.config.DIFF:
-        explain(f"check the master counts all of {', '.join(c.workers)} as live after the changes")
+        explain(f"check the master counts all of {', '.join(reachable)} as live after the changes")
     task_log = f"{c.install_dir}/logs/task.log"
-    yield _health_command(c.workers, c.worker_list_path, task_log)
+    yield _health_command(reachable, c.worker_list_path, task_log)
