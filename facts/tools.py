@@ -35,7 +35,9 @@ class Tools(FactBase[ToolsState]):
         tools = " ".join(t for t in TOOLS if not (java and t == "java"))
         check_java = f"[ -x {shlex.quote(java)} ] || echo missing java={java}; " if java else ""
         return (
-            f'{check_java}for c in {tools}; do p=$(command -v $c 2>/dev/null) && [ -x "$p" ] || echo missing $c; done; '
+            # `command -v` alone is not enough: bash names a file that is not executable
+            f"{check_java}for c in {tools}; do "
+            'p=$(command -v $c 2>/dev/null) && [ -x "$p" ] || echo missing $c; done; '
             f"df -Pk {shlex.quote(folder)} 2>/dev/null | awk 'NR == 2 {{ print \"free\", $4 }}'"
         )
 
