@@ -229,12 +229,12 @@ class Lab:
     def rekey(self, name: str) -> None:
         """Give a host new host keys, as a reinstall would; the control side learns them (an
         operator who reinstalled a node checks its new key before trusting it)."""
-        ssh = self.host_dir(name) / "etc" / "ssh"
-        for kind, bits in (("ed25519", []), ("ecdsa", ["-b", "256"]), ("rsa", ["-b", "2048"])):
-            key = ssh / f"ssh_host_{kind}_key"
-            key.unlink(missing_ok=True)
-            Path(f"{key}.pub").unlink(missing_ok=True)
-            _run(["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-C", f"root@{name}", "-f", str(key)])
+        # Inside the host: its /etc is an overlay, whose upper layer must not be written behind
+        # its back while mounted.
+        regenerate = "rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub && ssh-keygen -q -A"
+        done = self.exec(name, ["sh", "-c", regenerate])
+        if done.returncode != 0:
+            raise LabError(f"{name}: could not make new host keys: {done.stderr.strip()}")
         self.stop(name)
         self.start(name)
         self._write_known_hosts()

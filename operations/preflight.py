@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import OperationError, operation
 
-from operations.util import changes, cluster, snapshots, verdict
+from operations.util import changes, cluster, refuse, snapshots, verdict
 
 INSTALL_RSYNC = (
     "{ if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y rsync; "
@@ -39,17 +39,19 @@ def node_ready():
         raise OperationError(f"{host.name}: its state could not be read")
     missing = [m for m in snap.tools.missing if m != "rsync"]
     if missing:
-        raise OperationError(f"{host.name} lacks: {', '.join(missing)}; install it, then run again")
+        yield from refuse(f"{host.name} lacks: {', '.join(missing)}; install it, then run again")
+        return
     needed = 0
     if not verdict("tarball").in_sync:
         needed += c.tarball.size
     if verdict("install_dir").details.get("fresh"):
         needed += sum(m.size for m in c.tarball.members)
     if snap.tools.free_kb is not None and needed > snap.tools.free_kb * 1024:
-        raise OperationError(
+        yield from refuse(
             f"{host.name}: {c.install_root} has {snap.tools.free_kb // 1024} MiB free, "
             f"the release needs {needed // (1024 * 1024) + 1} MiB"
         )
+        return
     if "rsync" in snap.tools.missing:
         yield from changes([INSTALL_RSYNC], why="rsync is missing: installing it")
         return

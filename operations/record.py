@@ -22,8 +22,8 @@ def applied():
 
     Behaviour:
         Runs last, so a node where an operation failed keeps its previous record. Resources
-        that the converge leaves alone (a launcher of unknown shape, a refused host key) are not
-        recorded. Rewritten only when a fingerprint differs.
+        that the converge leaves alone (a launcher of unknown shape, a refused host key) keep
+        what an earlier converge recorded. Rewritten only when a fingerprint differs.
 
     **Example:**
 
@@ -35,10 +35,12 @@ def applied():
     snap = snapshots((host.name,))[host.name]
     needed = c.names if host.name == c.master else (host.name, c.master)
     verdicts = node_verdicts(c, host.name, snapshots(tuple(dict.fromkeys(needed))))
+    left_alone = {n for n, v in verdicts.items() if v.details.get("unknown") or v.details.get("refused")}
+    previous = snap.applied if snap is not None else {}
     record = {
-        name: v.fingerprint
+        name: previous[name] if name in left_alone else v.fingerprint
         for name, v in sorted(verdicts.items())
-        if v.status != UNREACHABLE and not v.details.get("unknown") and not v.details.get("refused")
+        if v.status != UNREACHABLE and (name not in left_alone or name in previous)
     }
     if snap is not None and snap.applied == record:
         host.noop("the record already names this declaration")

@@ -89,9 +89,12 @@ def stopped(when: bool):
     if not when or not running:
         host.noop("nothing it runs from changes" if running else "no Alluxio daemon runs here")
         return
-    yield from changes(
-        [f"{_bin('alluxio-stop.sh')} local"], why=f"daemons run and will be stopped: {plan().why}"
-    )
+    # The release's own stop script; if the release folder is gone (an interrupted swap), the
+    # daemons the snapshot found, by PID, each checked to still be an Alluxio daemon.
+    pids = " ".join(str(p) for p in (*snap.services.master_pids, *snap.services.worker_pids))
+    by_pid = f"for p in {pids}; do grep -qa alluxio /proc/$p/cmdline 2>/dev/null && kill $p; done; true"
+    stop = f"if [ -x {_bin('alluxio-stop.sh')} ]; then {_bin('alluxio-stop.sh')} local; else {by_pid}; fi"
+    yield from changes([stop], why=f"daemons run and will be stopped: {plan().why}")
 
 
 @operation()

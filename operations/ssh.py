@@ -9,7 +9,7 @@ from pyinfra import host, state
 from pyinfra.api import OperationError, StringCommand, operation
 
 from facts.ssh import SSH_DIR
-from operations.util import changes, cluster, only_on_master, verdict, write_file
+from operations.util import changes, cluster, only_on_master, refuse, verdict, write_file
 
 MKDIR_SSH = f"mkdir -p {SSH_DIR} && chmod 700 {SSH_DIR} && chown root:root {SSH_DIR}"
 
@@ -115,10 +115,11 @@ def known_hosts():
         return
     v = verdict("known_hosts")
     if v.details.get("refused"):
-        raise OperationError(
+        yield from refuse(
             f"host key changed for {', '.join(v.details['refused'])}: not trusted. If the node "
             "was reinstalled, run again with --data alluxio_accept_new_host_keys=true"
         )
+        return
     if v.in_sync:
         host.noop(f"known_hosts already holds the {v.desired}")
         return

@@ -77,6 +77,14 @@ def explain(why: Verdict | str) -> None:
         logger.info(f"    {line}")
 
 
+def refuse(message: str) -> Iterator[str]:
+    """Fail this host's operation with ``message`` (the other hosts go on): a command that
+    prints it and exits 1. A dry run lists it as pending, with the message under ``--diff``."""
+    if not state.is_executing and state.config.DIFF:
+        host.log(message, logger.warning)
+    yield f"echo {shlex.quote(message)} >&2; exit 1"
+
+
 def guard(path: str, expected: bytes | None) -> str:
     """Shell that fails unless ``path`` still holds what the snapshot read (or is still absent):
     a file edited since it was read is not overwritten blindly."""
