@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import baseline
 from demo_release import RELEASE, build
 from lab import Lab
 from tests.labutil import MASTER, POST_WORKERS, fetch, ssh, wait_worker_count
@@ -112,38 +113,8 @@ def test_master_refuses_an_unformatted_journal_and_java_must_run(extracted: Path
 
 
 def post_by_hand(lab: Lab, tarball: Path, patch: bool) -> str:
-    """The post's steps as shell commands, run the way the post runs them; returns task.log."""
     lab.reset()
-    hosts = "\n".join(f"{ip} {name}" for name, ip in sorted(lab.hosts().items()))
-    for worker in POST_WORKERS:
-        lab.run(["scp", "-q", str(tarball), f"{worker}:/opt/"], check=True)
-        ssh(
-            lab,
-            worker,
-            f"cat >> /etc/hosts <<'EOF'\n{hosts}\nEOF\n"
-            "cd /opt && tar -zxf alluxio-1.2.0-cdh5-bin.tar.gz && chown -R root:root alluxio-1.2.0",
-        )
-    ssh(lab, MASTER, "ssh-keygen -q -t rsa -N '' -f /root/.ssh/id_rsa")
-    public = ssh(lab, MASTER, "cat /root/.ssh/id_rsa.pub").strip()
-    for worker in POST_WORKERS:  # pushssh.sh
-        ssh(lab, worker, f"echo '{public}' >> /root/.ssh/authorized_keys")
-    steps = [
-        "cd /opt/alluxio-1.2.0",
-        "printf 'server06\\nserver07\\nserver08\\n' > conf/workers",
-        "cp conf/alluxio-env.sh.template conf/alluxio-env.sh",
-        "echo ALLUXIO_MASTER_HOSTNAME=server08 >> conf/alluxio-env.sh",
-        "echo ALLUXIO_UNDERFS_ADDRESS=hdfs://server03:8020/alluxio >> conf/alluxio-env.sh",
-    ]
-    if patch:
-        steps.append("sed -i 's/-t ${worker}/-tt ${worker}/' bin/alluxio-workers.sh")
-    steps += [
-        "bin/alluxio copyDir conf",
-        "bin/alluxio copyDir bin",
-        "bin/alluxio format",
-        "bin/alluxio-start.sh all",
-    ]
-    ssh(lab, MASTER, " && ".join(steps))
-    return ssh(lab, MASTER, "cat /opt/alluxio-1.2.0/logs/task.log")
+    return baseline.post_by_hand(lab, tarball, MASTER, list(POST_WORKERS), patch=patch)
 
 
 def test_unpatched_launcher_starts_the_master_but_no_worker(lab: Lab, tarball: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.inventories import inventory_variant
 from lab import Lab
 from tests.labutil import (
     MASTER,
@@ -33,19 +34,6 @@ INSTALL = "/opt/alluxio-1.2.0"
 def connections(lab: Lab) -> int:
     """SSH connections the lab's hosts have accepted so far (sshd logs every one)."""
     return sum((lab.host_dir(n) / "sshd.log").read_text().count("Connection from") for n in lab.hosts())
-
-
-def inventory_variant(tmp_path: Path, **topology: str) -> Path:
-    """The project's inventory.py with its topology lines (hosts, MASTER, WORKERS) replaced."""
-    text = (PROJECT / "inventory.py").read_text()
-    for name, value in topology.items():
-        start = text.index(f"\n{name} = ") + 1
-        line_end = text.index("\n", start)
-        end = text.index("\n]\n", start) + 3 if text[line_end - 1] == "[" else line_end + 1
-        text = text[:start] + f"{name} = {value}\n" + text[end:]
-    path = tmp_path / "inventory.py"
-    path.write_text(text)
-    return path
 
 
 HOSTS = '[("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"}), ("server07", {"ssh_hostname": "10.0.1.12"})]'
