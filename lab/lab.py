@@ -407,6 +407,8 @@ class Lab:
     def _plumb(self, name: str, ip: str) -> None:
         ns = f"{PREFIX}{name}"
         veth = f"vl{ip.rsplit('.', 1)[1]}"  # unique per address, within IFNAMSIZ
+        # A namespace being torn down can keep its veth pair a moment: remove it from our side.
+        _run(["ip", "-n", CONTROL_NS, "link", "del", veth], check=False)
         _run(["ip", "netns", "add", ns])
         _run(["ip", "-n", ns, "link", "set", "lo", "up"])
         _run(

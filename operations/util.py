@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Iterator
 
 from pyinfra import host, logger, state
-from pyinfra.api import FileUploadCommand, OperationError, StringCommand
+from pyinfra.api import FileUploadCommand, FunctionCommand, Host, OperationError, State, StringCommand
 from pyinfra.api.command import PyinfraCommand
 
 from cluster import Cluster, current
@@ -60,11 +60,20 @@ def changes(
 
     Deciding (a dry run, or pyinfra's change detection) with ``--diff`` shows why: the
     verdict's actual -> desired, and its unified diff for a text resource."""
-    if state.is_executing:
-        mark_changed(state, host)
-    elif why is not None and state.config.DIFF:
-        explain(why)
+    if not state.is_executing:
+        if why is not None and state.config.DIFF:
+            explain(why)
+        yield from commands
+        return
+    mark_changed(state, host)
     yield from commands
+    # Once more after they ran: another host's operation may have read this one meanwhile.
+    yield FunctionCommand(_stale_after, (), {})
+
+
+def _stale_after(state: State, host: Host) -> bool:
+    mark_changed(state, host)
+    return True
 
 
 def explain(why: Verdict | str) -> None:

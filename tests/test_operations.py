@@ -125,7 +125,8 @@ def test_authorized_keys_waits_for_the_master_key_in_a_dry_run_and_fails_without
 
 def test_authorized_keys_appends_the_master_key_read_in_this_run() -> None:
     snaps = {**BARE, "server08": replace(BARE["server08"], key_pairs=CONVERGED["server08"].key_pairs)}
-    (command,), _ = run(ssh.authorized_keys, "server06", snaps, executing=True)
+    (command, stale), _ = run(ssh.authorized_keys, "server06", snaps, executing=True)
+    assert stale == "call _stale_after()"  # the node is read again after the write
     public = CONVERGED["server08"].key_pairs.usable.public.line
     assert decoded(command).endswith(f"{public} alluxio@server08\n")
     assert "/root/.ssh/authorized_keys" in command and "chmod 600" in command
