@@ -4,9 +4,11 @@ launcher patch)."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 
 from pyinfra import host, logger
 from pyinfra.api import FileUploadCommand, FunctionCommand, Host, State, StringCommand, operation
+from pyinfra.api.command import PyinfraCommand
 
 from cluster import Cluster
 from facts.release import MARKER, partial, sidecar
@@ -55,19 +57,18 @@ def tarball_uploaded():
     if not only_on_master():
         return
     c = cluster()
+    yield from _deliver(c, FileUploadCommand(c.tarball.local_path, _part(c)))
+
+
+def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]:
+    """Unless the node has the tarball: ``send`` it to the ``.part`` file, verify, rename."""
     v = verdict("tarball")
     if v.in_sync:
         host.noop(f"{c.remote_tarball} already has {v.desired}")
         return
     folder = shlex.quote(c.remote_tarball.rpartition("/")[0] or "/")
-    yield from changes(
-        [
-            f"mkdir -p {folder}",
-            FileUploadCommand(c.tarball.local_path, _part(c)),
-            _install_tarball(c),
-        ],
-        why=v,
-    )
+    prepare = f"mkdir -p {folder} && rm -f {shlex.quote(_part(c))}"
+    yield from changes([prepare, send, _install_tarball(c)], why=v)
 
 
 def _send_from_master(state: State, host: Host, master: str, source: str, target: str) -> bool:
@@ -104,19 +105,7 @@ def tarball_distributed():
         host.noop("the master's tarball is sent from the operator's machine")
         return
     c = cluster()
-    v = verdict("tarball")
-    if v.in_sync:
-        host.noop(f"{c.remote_tarball} already has {v.desired}")
-        return
-    folder = shlex.quote(c.remote_tarball.rpartition("/")[0] or "/")
-    yield from changes(
-        [
-            f"mkdir -p {folder} && rm -f {shlex.quote(_part(c))}",
-            FunctionCommand(_send_from_master, (c.master, c.remote_tarball, _part(c)), {}),
-            _install_tarball(c),
-        ],
-        why=v,
-    )
+    yield from _deliver(c, FunctionCommand(_send_from_master, (c.master, c.remote_tarball, _part(c)), {}))
 
 
 def _fresh_extraction(c: Cluster) -> str:
