@@ -510,26 +510,45 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
 
 
 # ----- everything, for one node ---------------------------------------------------------------
+def verdict_of(
+    cluster: Cluster, name: str, resource: str, nodes: Mapping[str, NodeSnapshot | None]
+) -> Verdict:
+    """Node ``name``'s verdict on one ``resource``; ``nodes`` holds the snapshots it needs
+    (the node's, the master's, and for ``known_hosts`` every node's)."""
+    snap = nodes.get(name)
+    if snap is None:
+        return Verdict(resource, UNREACHABLE, "-", "unreachable")
+    master_snap = nodes.get(cluster.master)
+    match resource:
+        case "etc_hosts":
+            return etc_hosts(cluster, snap)
+        case "authorized_keys":
+            return authorized_keys(cluster, snap, master_public_key(master_snap))
+        case "tarball":
+            return tarball(cluster, snap)
+        case "install_dir":
+            return install_dir(cluster, snap)
+        case "alluxio_env":
+            return alluxio_env(cluster, snap)
+        case "workers_file":
+            return workers_file(cluster, snap)
+        case "launcher":
+            return launcher(cluster, snap)
+        case "services":
+            return services(cluster, name, snap, master_snap)
+        case "ssh_keypair" if name == cluster.master:
+            return ssh_keypair(cluster, snap)
+        case "known_hosts" if name == cluster.master:
+            return known_hosts(cluster, snap, nodes)
+    raise KeyError(f"{resource} is not a resource of {name}")
+
+
+def resources_of(cluster: Cluster, name: str) -> tuple[str, ...]:
+    return NODE_RESOURCES + (MASTER_RESOURCES if name == cluster.master else ())
+
+
 def node_verdicts(
     cluster: Cluster, name: str, nodes: Mapping[str, NodeSnapshot | None]
 ) -> dict[str, Verdict]:
     """Every resource of node ``name``; ``nodes`` holds the snapshots of all nodes."""
-    snap = nodes.get(name)
-    names = NODE_RESOURCES + (MASTER_RESOURCES if name == cluster.master else ())
-    if snap is None:
-        return {r: Verdict(r, UNREACHABLE, "-", "unreachable") for r in names}
-    master_snap = nodes.get(cluster.master)
-    verdicts = {
-        "etc_hosts": etc_hosts(cluster, snap),
-        "authorized_keys": authorized_keys(cluster, snap, master_public_key(master_snap)),
-        "tarball": tarball(cluster, snap),
-        "install_dir": install_dir(cluster, snap),
-        "alluxio_env": alluxio_env(cluster, snap),
-        "workers_file": workers_file(cluster, snap),
-        "launcher": launcher(cluster, snap),
-        "services": services(cluster, name, snap, master_snap),
-    }
-    if name == cluster.master:
-        verdicts["ssh_keypair"] = ssh_keypair(cluster, snap)
-        verdicts["known_hosts"] = known_hosts(cluster, snap, nodes)
-    return verdicts
+    return {r: verdict_of(cluster, name, r, nodes) for r in resources_of(cluster, name)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from facts.probe import ABSENT, FileState, parse_probe, probe_command
+from facts.probe import ABSENT, FileState, Item, items_command, parse_probe
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
@@ -48,9 +48,12 @@ class WorkersFile(FactBase[WorkersState]):
     def default() -> WorkersState:
         return WorkersState(ABSENT, ())
 
+    def items(self, install_dir: str) -> list[Item]:
+        return [("probe", f"{install_dir}/conf/workers")]
+
     @override
     def command(self, install_dir: str) -> str:
-        return probe_command(f"{install_dir}/conf/workers")
+        return items_command(self.items(install_dir))
 
     @override
     def process(self, output: Iterable[str]) -> WorkersState:
@@ -72,9 +75,12 @@ class AlluxioEnv(FactBase[EnvState]):
     def default() -> EnvState:
         return EnvState(ABSENT, {})
 
+    def items(self, install_dir: str) -> list[Item]:
+        return [("probe", f"{install_dir}/conf/alluxio-env.sh")]
+
     @override
     def command(self, install_dir: str) -> str:
-        return probe_command(f"{install_dir}/conf/alluxio-env.sh")
+        return items_command(self.items(install_dir))
 
     @override
     def process(self, output: Iterable[str]) -> EnvState:

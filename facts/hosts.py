@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from facts.probe import ABSENT, FileState, parse_probe, probe_command
+from facts.probe import ABSENT, FileState, Item, items_command, parse_probe
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,12 @@ class EtcHosts(FactBase[HostsFile]):
     def default() -> HostsFile:
         return HostsFile(ABSENT, ())
 
+    def items(self, path: str = "/etc/hosts") -> list[Item]:
+        return [("probe", path)]
+
     @override
     def command(self, path: str = "/etc/hosts") -> str:
-        return probe_command(path)
+        return items_command(self.items(path))
 
     @override
     def process(self, output: Iterable[str]) -> HostsFile:

@@ -12,6 +12,7 @@ the same reading, and a no-op converge costs one command per host.
 
 from __future__ import annotations
 
+import shlex
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing_extensions import override
 from facts.applied import AppliedRecord
 from facts.conf import AlluxioEnv, EnvState, WorkersFile, WorkersState
 from facts.hosts import EtcHosts, HostsFile
+from facts.probe import lines_from_tar, tar_command
 from facts.release import (
     InstallDir,
     InstallState,
@@ -46,6 +48,8 @@ from facts.ssh import (
 from facts.tools import Tools, ToolsState
 
 SEPARATOR = "@@alluxio-reconcile@@"
+FILES = "files"
+PATHS = "paths"
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,19 @@ class NodeState(FactBase[NodeSnapshot | None]):
         worker_list_path: str = "",
         java: str = "",
     ) -> str:
-        sections = (
+        parts = _parts(install_dir, tarball, master, worker_list_path, java)
+        # The facts that read files get them from one tar (see facts.probe), the rest run as is.
+        files = [
+            path for _, fact, kwargs in parts if hasattr(fact, "items") for _, path in fact.items(**kwargs)
+        ]
+        sections = [
+            f"echo '{SEPARATOR} {PATHS}'; printf '%s\\n' {shlex.quote(install_dir)} {shlex.quote(tarball)}",
+            f"echo '{SEPARATOR} {FILES}'; {tar_command(files)}",
+        ] + [
             f"echo '{SEPARATOR} {name}'; {{ {fact.command(**kwargs)}; }} 2>/dev/null"
-            for name, fact, kwargs in _parts(install_dir, tarball, master, worker_list_path, java)
-        )
+            for name, fact, kwargs in parts
+            if not hasattr(fact, "items")
+        ]
         return "; ".join(sections) + "; true"
 
     @override
@@ -121,14 +134,22 @@ class NodeState(FactBase[NodeSnapshot | None]):
                 current = sections.setdefault(line.split(" ", 1)[1].strip(), [])
             elif current is not None:
                 current.append(line)
-        if "etc_hosts" not in sections:
-            return None
+        if "etc_hosts" not in sections and FILES not in sections:
+            return None  # the command did not run
         master = "key_pairs" in sections
-        values = {
-            name: fact.process(sections[name]) if sections.get(name) else fact.default()
-            for name, fact, _ in _parts("/x/y", "/x/y.tgz", master, "")
-        }
+        paths = _paths_of(sections)
+        values = {}
+        for name, fact, kwargs in _parts(*paths, master, ""):
+            if hasattr(fact, "items") and FILES in sections:
+                sections[name] = lines_from_tar("".join(sections[FILES]), fact.items(**kwargs))
+            values[name] = fact.process(sections[name]) if sections.get(name) else fact.default()
         return NodeSnapshot(**values)
+
+
+def _paths_of(sections: dict[str, list[str]]) -> tuple[str, str]:
+    """The install folder and tarball path the command was built with (it prints them)."""
+    given = [*sections.get(PATHS, []), "/opt/alluxio", "/opt/alluxio.tar.gz"]
+    return given[0], given[1]
 
 
 # ----- one reading per node per run -------------------------------------------------------
@@ -137,6 +158,7 @@ class _Run:
     """What one pyinfra run (one ``State``) has read and changed so far."""
 
     snapshots: dict[str, NodeSnapshot | None] = field(default_factory=dict)
+    reads: dict[str, int] = field(default_factory=dict)  # how often each node was read
     stale: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     locks: dict[str, gevent.lock.Semaphore] = field(default_factory=dict)
@@ -159,6 +181,7 @@ def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | Non
     with run.locks.setdefault(host.name, gevent.lock.Semaphore()):
         if host.name not in run.snapshots or host.name in run.stale:
             run.stale.discard(host.name)
+            run.reads[host.name] = run.reads.get(host.name, 0) + 1
             try:
                 run.snapshots[host.name] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
             except Exception:  # connection errors of any kind mean "unreachable"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import shlex
+import tarfile
 from dataclasses import dataclass
 
 
@@ -80,3 +82,50 @@ def parse_stat(line: str) -> PathStat:
     if len(words) == 4 and words[0] in ("directory", "file"):
         return PathStat(words[0], words[1], words[2], words[3])
     return PathStat(words[0] if words and words[0] == "other" else "absent")
+
+
+# ----- many files in one go ---------------------------------------------------------------------
+# A fact that reads files says which, as (kind, path) items: "probe" (type, mode, owner and
+# content) or "stat" (type, mode, owner). Its own command reads them one by one; NodeState reads
+# the items of all such facts with one tar and hands each fact the lines its command would have
+# printed, so the facts' parsing is the same either way.
+Item = tuple[str, str]
+
+
+def items_command(items: list[Item]) -> str:
+    return "; ".join(probe_command(path) if kind == "probe" else stat_command(path) for kind, path in items)
+
+
+def tar_command(paths: list[str]) -> str:
+    """Shell printing one base64 line: a tar of ``paths`` (folders without their contents).
+    Missing paths are left out of the archive."""
+    quoted = " ".join(shlex.quote(p) for p in dict.fromkeys(paths))
+    return f"tar -c -f - -P --no-recursion {quoted} 2>/dev/null | base64 -w0; echo"
+
+
+def lines_from_tar(encoded: str, items: list[Item]) -> list[str]:
+    """The lines ``items_command(items)`` would print, from :func:`tar_command`'s output."""
+    members: dict[str, tuple[tarfile.TarInfo, bytes]] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(base64.b64decode(encoded.strip() or b"")), mode="r:") as tar:
+            for member in tar:
+                data = tar.extractfile(member).read() if member.isfile() else b""  # type: ignore[union-attr]
+                members["/" + member.name.strip("/")] = (member, data)
+    except (tarfile.TarError, binascii.Error):
+        pass
+    lines = []
+    for kind, path in items:
+        found = members.get("/" + path.strip("/"))
+        if found is None:
+            lines.append("absent")
+            continue
+        member, data = found
+        meta = f"{member.mode & 0o7777:o} {member.uname or member.uid} {member.gname or member.gid}"
+        if member.isfile():
+            content = f" {base64.b64encode(data).decode()}" if kind == "probe" else ""
+            lines.append(f"file {meta}{content}")
+        elif member.isdir() and kind == "stat":
+            lines.append(f"directory {meta}")
+        else:
+            lines.append("other")
+    return lines

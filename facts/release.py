@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from facts.probe import ABSENT, FileState, parse_probe, probe_command
+from facts.probe import ABSENT, FileState, Item, items_command, parse_probe
 
 MARKER = ".alluxio-reconcile"  # written into the install folder last: "extraction complete"
 
@@ -170,9 +170,12 @@ class Launcher(FactBase[LauncherState]):
     def default() -> LauncherState:
         return LauncherState(ABSENT, MISSING)
 
+    def items(self, install_dir: str) -> list[Item]:
+        return [("probe", f"{install_dir}/bin/alluxio-workers.sh")]
+
     @override
     def command(self, install_dir: str) -> str:
-        return probe_command(f"{install_dir}/bin/alluxio-workers.sh")
+        return items_command(self.items(install_dir))
 
     @override
     def process(self, output: Iterable[str]) -> LauncherState:

@@ -10,6 +10,7 @@ import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from pyinfra.api import FactBase
 from typing_extensions import override
@@ -17,10 +18,11 @@ from typing_extensions import override
 from facts.probe import (
     ABSENT,
     FileState,
+    Item,
     PathStat,
+    items_command,
     parse_probe,
     parse_stat,
-    probe_command,
     stat_command,
 )
 
@@ -76,9 +78,12 @@ class AuthorizedKeys(FactBase[AuthorizedKeysFile]):
     def default() -> AuthorizedKeysFile:
         return AuthorizedKeysFile(PathStat("absent"), ABSENT, ())
 
+    def items(self, ssh_dir: str = SSH_DIR) -> list[Item]:
+        return [("stat", ssh_dir), ("probe", f"{ssh_dir}/authorized_keys")]
+
     @override
     def command(self, ssh_dir: str = SSH_DIR) -> str:
-        return f"{stat_command(ssh_dir)}; {probe_command(f'{ssh_dir}/authorized_keys')}"
+        return items_command(self.items(ssh_dir))
 
     @override
     def process(self, output: Iterable[str]) -> AuthorizedKeysFile:
@@ -222,7 +227,26 @@ class KnownHostsFile:
 
     def keys_for(self, host: str) -> tuple[PublicKey, ...]:
         """Keys accepted for ``host``: plain entries (not revoked, not CA) naming it."""
-        return tuple(e.key for e in self.entries if e.key and e.marker is None and e.matches(host))
+        plain, hashed = self._index
+        return plain.get(host, ()) + tuple(
+            k for patterns, k in hashed if any(_hashed_match(p, host) for p in patterns)
+        )
+
+    @cached_property
+    def _index(self) -> tuple[dict[str, tuple[PublicKey, ...]], list[tuple[tuple[str, ...], PublicKey]]]:
+        """Plain names -> keys, and the hashed entries (one known_hosts of many nodes is read
+        for every node's every alias: a scan each time grows with the square of the cluster)."""
+        plain: dict[str, tuple[PublicKey, ...]] = {}
+        hashed = []
+        for e in self.entries:
+            if e.key is None or e.marker is not None:
+                continue
+            names = [p for p in e.patterns if not p.startswith(("!", "|1|"))]
+            for name in dict.fromkeys(names):
+                plain[name] = (*plain.get(name, ()), e.key)
+            if any(p.startswith("|1|") for p in e.patterns):
+                hashed.append((tuple(p for p in e.patterns if p.startswith("|1|")), e.key))
+        return plain, hashed
 
 
 class KnownHosts(FactBase[KnownHostsFile]):
@@ -233,9 +257,12 @@ class KnownHosts(FactBase[KnownHostsFile]):
     def default() -> KnownHostsFile:
         return KnownHostsFile(ABSENT, ())
 
+    def items(self, ssh_dir: str = SSH_DIR) -> list[Item]:
+        return [("probe", f"{ssh_dir}/known_hosts")]
+
     @override
     def command(self, ssh_dir: str = SSH_DIR) -> str:
-        return probe_command(f"{ssh_dir}/known_hosts")
+        return items_command(self.items(ssh_dir))
 
     @override
     def process(self, output: Iterable[str]) -> KnownHostsFile:

@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass
 
 import gevent
+import gevent.lock
 from pyinfra import host, state
 from pyinfra.api import StringCommand, operation
 
@@ -34,9 +35,15 @@ def plan() -> Plan:
     """The run's :class:`Plan`, from the same verdicts the drift report prints; computed on the
     first call (before any change) and kept for the run, as a restart must be decided on what
     was, not on what the run has already fixed."""
-    memo = run_of(state).memo
-    if "plan" in memo:
-        return memo["plan"]
+    run = run_of(state)
+    # pyinfra prepares the hosts in parallel greenlets: the first computes, the others wait.
+    with run.locks.setdefault("plan", gevent.lock.Semaphore()):
+        if "plan" not in run.memo:
+            run.memo["plan"] = _decide()
+        return run.memo["plan"]
+
+
+def _decide() -> Plan:
     c = cluster()
     hosts = [state.inventory.get_host(n) for n in c.names]
     gevent.joinall([gevent.spawn(read, state, h, c) for h in hosts])  # all nodes at once
@@ -56,14 +63,13 @@ def plan() -> Plan:
     master_down = master is None or not master.services.master_pids
     running = [n for n, s in snaps.items() if s and (s.services.master_pids or s.services.worker_pids)]
     reasons = config + [f"fresh extraction on {n}" for n in fresh] + (["master down"] if master_down else [])
-    memo["plan"] = Plan(
+    return Plan(
         stop_first=bool(running) and bool(config or fresh),
         start_all=bool(config or fresh or master_down),
         check_health=bool(config or fresh or master_down) or bool(changing("services")),
         anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
         why=", ".join(reasons) or "nothing changes",
     )
-    return memo["plan"]
 
 
 def _bin(script: str) -> str:
