@@ -100,7 +100,7 @@ def tar_command(paths: list[str]) -> str:
     """Shell printing one base64 line: a tar of ``paths`` (folders without their contents).
     Missing paths are left out of the archive."""
     quoted = " ".join(shlex.quote(p) for p in dict.fromkeys(paths))
-    return f"tar -c -f - -P --no-recursion {quoted} 2>/dev/null | base64 -w0; echo"
+    return f"tar -c -b 1 -f - -P --no-recursion {quoted} 2>/dev/null | base64 -w0; echo"
 
 
 def lines_from_tar(encoded: str, items: list[Item]) -> list[str]:
