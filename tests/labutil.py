@@ -161,6 +161,7 @@ def host_state(lab: Lab) -> dict[str, str]:
         f"find {paths} -xdev -printf '%p %y %u:%g %m %s %T@\\n' 2>/dev/null | sort; "
         f"find {paths} -xdev -type f -exec sha256sum {{}} + 2>/dev/null | sort; "
         # the processes, but this script's own (ps, grep, sort and the shell running them)
-        "ps -ww -eo pid=,args= | grep -v -e 'ps -ww' -e 'grep -v' -e ' sort$' -e 'find /etc' | sort"
+        "ps -ww -eo pid=,stat=,args= | awk '$2 !~ /Z/ { $2 = \"\"; print }' "
+        "| grep -v -e 'ps -ww' -e 'grep -v' -e ' sort$' -e 'find /etc' -e 'awk ' | sort"
     )
     return {name: lab.exec(name, ["sh", "-c", script]).stdout for name in lab.hosts()}
