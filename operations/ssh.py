@@ -30,7 +30,8 @@ def key_pair():
 
     .. code:: python
 
-        ssh.key_pair(name="The master has a key pair", _if=lambda: host.name == "server08")
+        if host.name == cluster.master:
+            ssh.key_pair(name="The master has a key pair")
     """
     if not only_on_master():
         return
