@@ -33,8 +33,6 @@ WORKERS_PATH = "conf/workers"
 ENV_PATH = "conf/alluxio-env.sh"
 # Files other resources manage: the install-dir check leaves their content to them.
 MANAGED_FILES = (LAUNCHER_PATH, WORKERS_PATH, ENV_PATH)
-# Folders the cluster writes into at run time; never compared, always carried over.
-RUNTIME_DIRS = ("journal", "logs")
 MANAGED_BY = "# Managed by alluxio-reconcile: edits here are drift and will be replaced."
 
 DATA_KEYS: dict[str, str] = {
@@ -197,12 +195,8 @@ class Cluster(BaseModel):
         return patch_launcher(self.tarball.launcher)
 
     @property
-    def worker_count_path(self) -> str:
-        return "/api/v1/master/worker_count" if self.version >= "1.4" else "/v1/api/master/worker_count"
-
-    @property
     def worker_list_path(self) -> str:
-        prefix = "/api/v1" if self.version >= "1.4" else "/v1/api"
+        prefix = "/api/v1" if tuple(int(p) for p in self.version.split(".")) >= (1, 4, 0) else "/v1/api"
         return f"{prefix}/master/worker_info_list"
 
 

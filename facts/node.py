@@ -160,7 +160,6 @@ class _Run:
     snapshots: dict[str, NodeSnapshot | None] = field(default_factory=dict)
     reads: dict[str, int] = field(default_factory=dict)  # how often each node was read
     stale: set[str] = field(default_factory=set)
-    changed: set[str] = field(default_factory=set)
     locks: dict[str, gevent.lock.Semaphore] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)  # decisions taken once per run
 
@@ -193,9 +192,3 @@ def mark_changed(state: State, host: Host) -> None:
     """An operation is changing ``host``: the next :func:`snapshot` reads it again."""
     run = run_of(state)
     run.stale.add(host.name)
-    run.changed.add(host.name)
-
-
-def changed_hosts(state: State) -> set[str]:
-    """Hosts an operation changed so far in this run."""
-    return set(run_of(state).changed)
