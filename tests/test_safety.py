@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from bench.inventories import inventory_variant
+from demo_release import build
 from lab import Lab
 from tests.labutil import (
     MASTER,
     PROJECT,
     PYINFRA,
+    Run,
     changed_pairs,
     converge,
     drift,
@@ -223,24 +225,26 @@ def test_a_launcher_of_unknown_shape_is_reported_and_left_alone(lab: Lab, tarbal
     assert not changed_pairs(run)
 
 
-def test_two_converges_at_once_one_waits_for_nothing_and_refuses(lab: Lab, tarball: Path) -> None:
+def test_two_converges_at_once_one_refuses_and_nothing_is_corrupted(lab: Lab, tmp_path: Path) -> None:
     lab.reset()
-    results = {}
+    big = build(tmp_path, pad_mb=48)  # a cold converge that takes a while
+    runs: dict[str, Run] = {}
 
-    def first() -> None:
-        results["first"] = converge(lab, tarball)
+    def start(label: str) -> None:
+        runs[label] = converge(lab, big)
 
-    thread = threading.Thread(target=first)
-    thread.start()
-    time.sleep(2.5)  # the first is past its reading and converging
-    second = converge(lab, tarball)
-    thread.join()
-    assert results["first"].returncode == 0, results["first"].stderr[-3000:]
-    assert second.returncode != 0
-    assert "another converge is running on this cluster" in second.stderr
-    assert "nothing was changed" in second.stderr
-    assert not changed_pairs(second)
-    code, document, _ = drift(lab, tarball)
+    first = threading.Thread(target=start, args=("first",))
+    first.start()
+    time.sleep(1.5)  # the first is reading or converging by now
+    start("second")
+    first.join()
+    done = [r for r in runs.values() if r.returncode == 0]
+    refused = [r for r in runs.values() if r.returncode != 0]
+    assert len(done) == 1 and len(refused) == 1, [r.stderr[-2000:] for r in runs.values()]
+    assert "another converge is running on this cluster" in refused[0].stderr
+    assert "nothing was changed" in refused[0].stderr
+    assert not changed_pairs(refused[0])
+    code, document, _ = drift(lab, big)
     assert code == 0, not_in_sync(document)
     assert not host(lab, MASTER).file("/etc/alluxio-reconcile/lock").exists
 
