@@ -20,7 +20,6 @@ from getpass import getpass
 from typing import Any
 
 import click
-import gevent
 from pyinfra.api import Config, Host, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.state import StateStage
@@ -30,7 +29,7 @@ from pyinfra_cli.util import parse_cli_arg
 
 from cluster import Cluster, current
 from facts.node import NodeSnapshot
-from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts, read
+from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts, read_all
 
 STATUSES = (IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE)
 EXIT_IN_SYNC, EXIT_UNDECIDED, EXIT_DRIFT = 0, 1, 2
@@ -101,19 +100,6 @@ def _limited(inventory: Inventory, limits: tuple[str, ...]) -> list[Host]:
     return chosen
 
 
-def gather(state: State, cluster: Cluster, hosts: list[Host]) -> dict[str, NodeSnapshot | None]:
-    """Every needed node's snapshot, all at once; None for a host that cannot be reached."""
-
-    def one(host: Host) -> NodeSnapshot | None:
-        if host in state.failed_hosts:
-            return None
-        return read(state, host, cluster)
-
-    jobs = {host.name: gevent.spawn(one, host) for host in hosts}
-    gevent.joinall(list(jobs.values()))
-    return {name: job.value for name, job in jobs.items()}
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inventory_path", metavar="INVENTORY")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
@@ -174,7 +160,7 @@ def main(
 
     names = [h.name for h in chosen]
     needed = [h for h in inventory if h.name in names or h.name in cluster.names]
-    snaps = gather(state, cluster, needed)
+    snaps = read_all(state, needed, cluster)
     document = report(cluster, names, snaps)
     click.echo(json.dumps(document, indent=2) if as_json else render_text(document))
     sys.exit(exit_code(document))

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import gevent
 from pyinfra.api import Host, State
 
 from cluster import ENV_PATH, LAUNCHER_PATH, MANAGED_FILES, WORKERS_PATH, Cluster
@@ -86,6 +87,13 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
     )
 
 
+def read_all(state: State, hosts: list[Host], cluster: Cluster) -> dict[str, NodeSnapshot | None]:
+    """Every host's snapshot, all read at once (a greenlet a host)."""
+    jobs = {h.name: gevent.spawn(read, state, h, cluster) for h in hosts}
+    gevent.joinall(list(jobs.values()))
+    return {name: job.value for name, job in jobs.items()}
+
+
 def unified(path: str, actual: str | None, desired: str) -> str | None:
     if actual == desired:
         return None
@@ -100,7 +108,7 @@ def unified(path: str, actual: str | None, desired: str) -> str | None:
     )
 
 
-def _file_status(file: FileState, content_ok: bool, mode: str | None, mode_ok: bool = True) -> str:
+def _file_status(file: FileState, content_ok: bool, mode_ok: bool = True) -> str:
     if not file.exists:
         return MISSING_STATUS
     return IN_SYNC if content_ok and mode_ok else DRIFTED
@@ -118,7 +126,7 @@ def _text_verdict(
     """A managed text file: exact content, and mode/owner when ``mode`` is given."""
     actual = file.text
     mode_ok = mode is None or (file.mode, file.owner, file.group) == (mode, *ROOT)
-    status = _file_status(file, actual == desired, mode, mode_ok)
+    status = _file_status(file, actual == desired, mode_ok)
     notes = [] if mode_ok or not file.exists else [f"mode {file.mode} {file.owner}:{file.group}"]
     return Verdict(
         resource,
@@ -165,7 +173,7 @@ def etc_hosts(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     resolved = {n: snap.etc_hosts.resolves(n) for n in entries}
     return Verdict(
         "etc_hosts",
-        _file_status(snap.etc_hosts.file, desired == text, None),
+        _file_status(snap.etc_hosts.file, desired == text),
         desired=" ".join(f"{n}={a}" for n, a in entries.items()),
         actual=" ".join(f"{n}={resolved[n] or '-'}" for n in entries),
         diff=unified("/etc/hosts", snap.etc_hosts.file.text, desired),

@@ -147,8 +147,9 @@ class NodeState(FactBase[NodeSnapshot | None]):
 
 
 def _paths_of(sections: dict[str, list[str]]) -> tuple[str, str]:
-    """The install folder and tarball path the command was built with (it prints them)."""
-    given = [*sections.get(PATHS, []), "/opt/alluxio", "/opt/alluxio.tar.gz"]
+    """The install folder and tarball path the command was built with (it prints them; output
+    recorded before it did has no files section either, and needs none)."""
+    given = sections.get(PATHS) or ["", ""]
     return given[0], given[1]
 
 
@@ -180,6 +181,9 @@ def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | Non
     with run.locks.setdefault(host.name, gevent.lock.Semaphore()):
         if host.name not in run.snapshots or host.name in run.stale:
             run.stale.discard(host.name)
+            if not host.connected and host in getattr(state, "failed_hosts", ()):
+                run.snapshots[host.name] = None  # pyinfra failed to connect: not again per reader
+                return None
             run.reads[host.name] = run.reads.get(host.name, 0) + 1
             try:
                 run.snapshots[host.name] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)

@@ -14,7 +14,7 @@ from pyinfra.api import StringCommand, operation
 from facts.node import run_of
 from facts.services import rest_command
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
-from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read
+from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read_all
 
 HEALTH_SECONDS = 30
 CONFIG = ("alluxio_env", "workers_file", "launcher")
@@ -45,9 +45,7 @@ def plan() -> Plan:
 
 def _decide() -> Plan:
     c = cluster()
-    hosts = [state.inventory.get_host(n) for n in c.names]
-    gevent.joinall([gevent.spawn(read, state, h, c) for h in hosts])  # all nodes at once
-    snaps = snapshots()
+    snaps = read_all(state, [state.inventory.get_host(n) for n in c.names], c)
     verdicts = {n: node_verdicts(c, n, snaps) for n in c.names}
 
     def changing(resource: str) -> list[str]:
