@@ -8,7 +8,6 @@ from pathlib import Path
 
 from lab import Lab
 
-TARBALL = "alluxio-1.2.0-cdh5-bin.tar.gz"
 NO_PROMPT = "-o StrictHostKeyChecking=no -o BatchMode=yes"  # the post answers "yes" and types passwords
 
 
@@ -19,9 +18,12 @@ def _ssh(lab: Lab, host: str, command: str) -> str:
     return done.stdout
 
 
-def post_by_hand(lab: Lab, tarball: Path, master: str, workers: list[str], patch: bool = True) -> str:
+def post_by_hand(
+    lab: Lab, tarball: Path, master: str, workers: list[str], patch: bool = True, version: str = "1.2.0"
+) -> str:
     """Steps 2 to 8 of the post on bare lab hosts, driven from the control namespace the way an
     operator at the master would type them; returns the master's ``logs/task.log``."""
+    release = f"alluxio-{version}"
     others = [w for w in workers if w != master]
     entries = "\n".join(f"{ip} {name}" for name, ip in sorted(lab.hosts().items()))
     # The tarball is on the master (the post starts from a single-node install there).
@@ -36,17 +38,17 @@ def post_by_hand(lab: Lab, tarball: Path, master: str, workers: list[str], patch
     for worker in others:
         _ssh(lab, master, f"scp -q {NO_PROMPT} /etc/hosts {worker}:/etc/")
     # 4. scp the tarball to each worker, extract, chown.
-    extract = f"cd /opt && tar -zxf {TARBALL} && chown -R root:root alluxio-1.2.0"
+    extract = f"cd /opt && tar -zxf {tarball.name} && chown -R root:root {release}"
     for worker in others:
         _ssh(
             lab,
             master,
-            f"scp -q {NO_PROMPT} /opt/{TARBALL} {worker}:/opt/ && ssh {NO_PROMPT} {worker} '{extract}'",
+            f"scp -q {NO_PROMPT} /opt/{tarball.name} {worker}:/opt/ && ssh {NO_PROMPT} {worker} '{extract}'",
         )
     _ssh(lab, master, extract)
     # 5-8. conf/workers, alluxio-env.sh, copyDir, the launcher patch, format, start.
     steps = [
-        "cd /opt/alluxio-1.2.0",
+        f"cd /opt/{release}",
         "printf '%s\\n' " + " ".join(workers) + " > conf/workers",
         "cp conf/alluxio-env.sh.template conf/alluxio-env.sh",
         f"echo ALLUXIO_MASTER_HOSTNAME={master} >> conf/alluxio-env.sh",
@@ -61,4 +63,4 @@ def post_by_hand(lab: Lab, tarball: Path, master: str, workers: list[str], patch
         "bin/alluxio-start.sh all",
     ]
     _ssh(lab, master, " && ".join(steps))
-    return _ssh(lab, master, "cat /opt/alluxio-1.2.0/logs/task.log")
+    return _ssh(lab, master, f"cat /opt/{release}/logs/task.log")

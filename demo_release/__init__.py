@@ -1,9 +1,10 @@
-"""A demo Alluxio 1.2.0 release: the real layout and scripts' behaviour, stand-in daemons.
+"""Demo Alluxio releases (1.2.0, 1.3.0): the real layout and the scripts' behaviour from the
+outside, with stand-in JVM programs.
 
-It stands in for ``alluxio-1.2.0-cdh5-bin.tar.gz`` (which cannot be downloaded here) so that the
-deploy tool can be exercised in the lab; a real tarball is used the same way.
+They stand in for the release tarballs (which cannot be downloaded here) so that the deploy
+tool can be exercised in the lab; a real tarball is used the same way.
 """
 
-from demo_release.build import RELEASE, TARBALL, build
+from demo_release.build import RELEASES, VERSIONS, BuildError, build
 
-__all__ = ["RELEASE", "TARBALL", "build"]
+__all__ = ["RELEASES", "VERSIONS", "BuildError", "build"]

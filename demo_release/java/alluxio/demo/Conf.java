@@ -1,0 +1,194 @@
+/*
+ * Demo stand-in for Alluxio 1.x, written for alluxio-reconcile (none of Alluxio's code).
+ */
+package alluxio.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The configuration of one process, resolved as the release resolves it: built-in defaults,
+ * then the first alluxio-site.properties found (~/.alluxio/, /etc/alluxio/, the classpath), then
+ * the JVM's -D system properties. Values may refer to other keys as ${key}.
+ */
+public final class Conf {
+  private static final Pattern REFERENCE = Pattern.compile("\\$\\{([^}]+)\\}");
+  private final Map<String, String> mValues = new TreeMap<>();
+  private final String mVersion;
+
+  private Conf(String version) {
+    mVersion = version;
+  }
+
+  /** The configuration of this process. */
+  public static Conf load() {
+    Conf conf = new Conf(readVersion());
+    conf.defaults();
+    Properties site = siteProperties();
+    for (String key : site.stringPropertyNames()) {
+      conf.mValues.put(key, site.getProperty(key).trim());
+    }
+    for (String key : System.getProperties().stringPropertyNames()) {
+      if (key.startsWith("alluxio.")) {
+        conf.mValues.put(key, System.getProperty(key));
+      }
+    }
+    return conf;
+  }
+
+  private static String readVersion() {
+    Properties props = new Properties();
+    try (InputStream in = Conf.class.getResourceAsStream("/alluxio-demo-version.properties")) {
+      props.load(in);
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("the demo jar has no alluxio-demo-version.properties", e);
+    }
+    return props.getProperty("version");
+  }
+
+  private static Properties siteProperties() {
+    Properties props = new Properties();
+    String name = "alluxio-site.properties";
+    Path[] folders = {Path.of(System.getProperty("user.home"), ".alluxio"), Path.of("/etc/alluxio")};
+    try {
+      for (Path folder : folders) {
+        if (Files.isRegularFile(folder.resolve(name))) {
+          try (InputStream in = Files.newInputStream(folder.resolve(name))) {
+            props.load(in);
+          }
+          return props;
+        }
+      }
+      try (InputStream in = ClassLoader.getSystemResourceAsStream(name)) {
+        if (in != null) {
+          props.load(in);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + name + ": " + e.getMessage(), e);
+    }
+    return props;
+  }
+
+  private void defaults() {
+    boolean v12 = isVersion("1.2");
+    put("alluxio.home", "/opt/alluxio");
+    put("alluxio.work.dir", "${alluxio.home}");
+    put("alluxio.logs.dir", "${alluxio.home}/logs");
+    put("alluxio.master.port", "19998");
+    put("alluxio.master.web.port", "19999");
+    put("alluxio.master.bind.host", "0.0.0.0");
+    put("alluxio.master.web.bind.host", "0.0.0.0");
+    put("alluxio.master.heartbeat.interval.ms", "1000");
+    put("alluxio.master.worker.timeout.ms", "300000");
+    put("alluxio.master.format.file_prefix", "_format_");
+    put("alluxio.master.journal.folder", v12 ? "${alluxio.home}/journal/" : "${alluxio.work.dir}/journal");
+    put("alluxio.underfs.address",
+        v12 ? "${alluxio.home}/underFSStorage" : "${alluxio.work.dir}/underFSStorage");
+    put("alluxio.web.resources", "${alluxio.home}/core/server/src/main/webapp");
+    put("alluxio.keyvalue.enabled", "false");
+    put("alluxio.worker.port", "29998");
+    put("alluxio.worker.data.port", "29999");
+    put("alluxio.worker.web.port", "30000");
+    put("alluxio.worker.bind.host", "0.0.0.0");
+    put("alluxio.worker.data.bind.host", "0.0.0.0");
+    put("alluxio.worker.web.bind.host", "0.0.0.0");
+    put("alluxio.worker.memory.size", "1GB");
+    put("alluxio.worker.data.folder", "/alluxioworker/");
+    put("alluxio.worker.tieredstore.level0.dirs.path", "/mnt/ramdisk");
+    put("alluxio.worker.block.heartbeat.interval.ms", "1000");
+    put("alluxio.worker.block.heartbeat.timeout.ms", v12 ? "10000" : "60000");
+    put("alluxio.logger.type", "Console");
+  }
+
+  private void put(String key, String value) {
+    mValues.put(key, value);
+  }
+
+  /** The release this jar stands in for, e.g. "1.2.0". */
+  public String version() {
+    return mVersion;
+  }
+
+  /** True when this is release {@code prefix} (e.g. "1.2" or "1.3.0"). */
+  public boolean isVersion(String prefix) {
+    return mVersion.equals(prefix) || mVersion.startsWith(prefix + ".");
+  }
+
+  /** The value of {@code key} with its ${references} resolved, or null. */
+  public String get(String key) {
+    return resolve(mValues.get(key), 0);
+  }
+
+  public boolean isSet(String key) {
+    String value = get(key);
+    return value != null && !value.isEmpty();
+  }
+
+  public int getInt(String key) {
+    return Integer.parseInt(get(key).trim());
+  }
+
+  public long getLong(String key) {
+    return Long.parseLong(get(key).trim());
+  }
+
+  /** Every key and its resolved value. */
+  public Map<String, String> all() {
+    Map<String, String> out = new TreeMap<>();
+    for (String key : mValues.keySet()) {
+      out.put(key, get(key));
+    }
+    return out;
+  }
+
+  private String resolve(String value, int depth) {
+    if (value == null || depth > 16) {
+      return value;
+    }
+    Matcher m = REFERENCE.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String ref = mValues.containsKey(m.group(1)) ? get(m.group(1)) : System.getProperty(m.group(1));
+      m.appendReplacement(out, Matcher.quoteReplacement(ref == null ? m.group() : ref));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** Bytes in a size such as "1GB", "512MB", "1024" (case does not matter). */
+  public static long parseBytes(String size) {
+    Matcher m = Pattern.compile("(?i)^\\s*([0-9.]+)\\s*(b|kb?|mb?|gb?|tb?|pb?)?\\s*$").matcher(size);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("Fail to parse " + size + " to bytes");
+    }
+    double value = Double.parseDouble(m.group(1));
+    String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase();
+    long scale = switch (unit.charAt(0)) {
+      case 'k' -> 1L << 10;
+      case 'm' -> 1L << 20;
+      case 'g' -> 1L << 30;
+      case 't' -> 1L << 40;
+      case 'p' -> 1L << 50;
+      default -> 1L;
+    };
+    return (long) (value * scale);
+  }
+
+  /** This host's name, as the release finds it (the canonical name of the local host). */
+  public static String localHostName() {
+    try {
+      return InetAddress.getLocalHost().getCanonicalHostName();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot determine the local host name: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,376 @@
+/*
+ * Demo stand-in for Alluxio 1.x, written for alluxio-reconcile (none of Alluxio's code).
+ */
+package alluxio.master;
+
+import alluxio.demo.Conf;
+import alluxio.demo.Json;
+import alluxio.demo.Log;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+
+/**
+ * The master: refuses an unformatted journal, takes worker registrations and heartbeats on its
+ * RPC port, forgets a worker silent for alluxio.master.worker.timeout.ms, and serves the web UI
+ * and the REST API on its web port. Only the outside is the release's: the RPC protocol between
+ * the stand-in master and workers is the demo's own.
+ */
+public final class AlluxioMaster {
+  private final Conf mConf;
+  private final Log mLog;
+  private final long mStartTimeMs = System.currentTimeMillis();
+  private final Map<String, Worker> mLive = new LinkedHashMap<>();
+  private final Map<String, Worker> mLost = new LinkedHashMap<>();
+  private long mNextId = 1;
+  private String mRestPrefix;
+
+  /** One worker as the master knows it, keyed by its full address. */
+  static final class Worker {
+    long mId;
+    String mHost;
+    int mRpcPort;
+    int mDataPort;
+    int mWebPort;
+    long mCapacityBytes;
+    long mUsedBytes;
+    long mStartTimeMs;
+    long mLastContactMs;
+
+    String key() {
+      return mHost + ":" + mRpcPort + ":" + mDataPort + ":" + mWebPort;
+    }
+
+    @Override
+    public String toString() {
+      return "WorkerNetAddress{host=" + mHost + ", rpcPort=" + mRpcPort + ", dataPort=" + mDataPort
+          + ", webPort=" + mWebPort + "}";
+    }
+
+    Map<String, Object> info(long now) {
+      Map<String, Object> address = new LinkedHashMap<>();
+      address.put("host", mHost);
+      address.put("rpcPort", mRpcPort);
+      address.put("dataPort", mDataPort);
+      address.put("webPort", mWebPort);
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("id", mId);
+      out.put("address", address);
+      out.put("lastContactSec", (int) ((now - mLastContactMs) / 1000));
+      out.put("state", "In Service");
+      out.put("capacityBytes", mCapacityBytes);
+      out.put("usedBytes", mUsedBytes);
+      out.put("startTimeMs", mStartTimeMs);
+      return out;
+    }
+  }
+
+  private AlluxioMaster(Conf conf) {
+    mConf = conf;
+    mLog = Log.open(conf, "AlluxioMaster");
+  }
+
+  public static void main(String[] args) throws Exception {
+    Conf conf = Conf.load();
+    new AlluxioMaster(conf).run();
+  }
+
+  private String hostname() {
+    return mConf.isSet("alluxio.master.hostname") ? mConf.get("alluxio.master.hostname")
+        : Conf.localHostName();
+  }
+
+  private void run() throws Exception {
+    ServerSocket rpc = new ServerSocket();
+    rpc.setReuseAddress(true);
+    rpc.bind(new InetSocketAddress(mConf.get("alluxio.master.bind.host"),
+        mConf.getInt("alluxio.master.port")));
+    checkFormatted();
+    mRestPrefix = restPrefix();
+    HttpServer web = HttpServer.create(new InetSocketAddress(mConf.get("alluxio.master.web.bind.host"),
+        mConf.getInt("alluxio.master.web.port")), 50);
+    web.createContext("/", this::serveWeb);
+    web.setExecutor(Executors.newFixedThreadPool(4, daemon("web")));
+    web.start();
+    Thread lostDetector = daemon("lost-workers").newThread(this::detectLostWorkers);
+    lostDetector.start();
+    String host = hostname();
+    String ip = InetAddress.getByName(host).getHostAddress();
+    mLog.info("Alluxio master version " + mConf.version() + " started @ " + host + "/" + ip + ":"
+        + mConf.getInt("alluxio.master.port"));
+    mLog.info("Alluxio Master Web service started @ " + mConf.get("alluxio.master.web.bind.host")
+        + ":" + mConf.getInt("alluxio.master.web.port"));
+    while (true) {
+      Socket socket = rpc.accept();
+      daemon("rpc").newThread(() -> serveRpc(socket)).start();
+    }
+  }
+
+  private void checkFormatted() {
+    String folder = mConf.get("alluxio.master.journal.folder");
+    String prefix = mConf.get("alluxio.master.format.file_prefix");
+    String[] names = new File(folder).list();
+    if (names != null) {
+      for (String name : names) {
+        if (name.startsWith(prefix)) {
+          return;
+        }
+      }
+    }
+    String message = "Alluxio master was not formatted! The journal folder is "
+        + folder.replaceAll("/+$", "") + "/";
+    mLog.error(message);
+    throw new IllegalStateException(message);
+  }
+
+  /** 1.2.0 maps its REST API through the web resources; later releases in code. */
+  private String restPrefix() {
+    if (!mConf.isVersion("1.2")) {
+      return "/v1/api/";
+    }
+    Path mapping = Path.of(mConf.get("alluxio.web.resources"), "WEB-INF", "master.xml");
+    if (!Files.isRegularFile(mapping)) {
+      mLog.error("No REST mapping at " + mapping + ": the REST API is not served");
+      return null;
+    }
+    return "/v1/api/";
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  // ----- workers ---------------------------------------------------------------------------
+  private void serveRpc(Socket socket) {
+    try (socket;
+        BufferedReader in = new BufferedReader(
+            new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        PrintWriter out = new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8)) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        String[] words = line.trim().split(" ");
+        if (words[0].equals("REGISTER") && words.length == 6) {
+          out.println("ID " + register(words));
+        } else if (words[0].equals("HEARTBEAT") && words.length == 3) {
+          out.println(heartbeat(Long.parseLong(words[1]), Long.parseLong(words[2])));
+        } else {
+          out.println("UNKNOWN");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // a worker that hangs up or talks nonsense is its own problem
+    }
+  }
+
+  private synchronized long register(String[] words) {
+    Worker w = new Worker();
+    w.mHost = words[1];
+    w.mRpcPort = Integer.parseInt(words[2]);
+    w.mDataPort = Integer.parseInt(words[3]);
+    w.mWebPort = Integer.parseInt(words[4]);
+    w.mCapacityBytes = Long.parseLong(words[5]);
+    long now = System.currentTimeMillis();
+    Worker known = mLive.get(w.key());
+    if (known != null) {
+      mLog.warn("The worker " + known + " already exists as id " + known.mId + ".");
+    } else if ((known = mLost.remove(w.key())) != null) {
+      mLog.warn("A lost worker " + known + " has requested its old id " + known.mId + ".");
+      mLive.put(known.key(), known);
+    } else {
+      w.mId = mNextId++;  // sequential from 1, as in 1.2 and 1.3
+      w.mStartTimeMs = now;
+      mLive.put(w.key(), w);
+      known = w;
+      mLog.info("registerWorker(): " + w);
+    }
+    known.mCapacityBytes = w.mCapacityBytes;
+    known.mLastContactMs = now;
+    return known.mId;
+  }
+
+  private synchronized String heartbeat(long id, long usedBytes) {
+    for (Worker w : mLive.values()) {
+      if (w.mId == id) {
+        w.mLastContactMs = System.currentTimeMillis();
+        w.mUsedBytes = usedBytes;
+        return "NOTHING";
+      }
+    }
+    mLog.warn("Could not find worker id: " + id + " for heartbeat.");
+    return "REGISTER";
+  }
+
+  private void detectLostWorkers() {
+    long interval = mConf.getLong("alluxio.master.heartbeat.interval.ms");
+    long timeout = mConf.getLong("alluxio.master.worker.timeout.ms");
+    while (true) {
+      try {
+        Thread.sleep(interval);
+      } catch (InterruptedException e) {
+        return;
+      }
+      synchronized (this) {
+        long now = System.currentTimeMillis();
+        for (Worker w : new ArrayList<>(mLive.values())) {
+          if (now - w.mLastContactMs > timeout) {
+            mLog.error("The worker " + w + " timed out after " + (now - w.mLastContactMs)
+                + "ms without a heartbeat!");
+            mLive.remove(w.key());
+            mLost.put(w.key(), w);
+          }
+        }
+      }
+    }
+  }
+
+  // ----- the web port ----------------------------------------------------------------------
+  private void serveWeb(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      if (!exchange.getRequestMethod().equals("GET")) {
+        reply(exchange, 405, "text/plain", "Method Not Allowed");
+      } else if (mRestPrefix != null && path.startsWith(mRestPrefix)) {
+        Object value = rest(path.substring(mRestPrefix.length()));
+        if (value == null) {
+          reply(exchange, 404, "text/plain", "Not Found");
+        } else {
+          reply(exchange, 200, "application/json", Json.write(value));
+        }
+      } else if (path.equals("/") || path.equals("/index.html")) {
+        Path index = Path.of(mConf.get("alluxio.web.resources"), "index.html");
+        if (Files.isRegularFile(index)) {
+          reply(exchange, 200, "text/html", Files.readString(index));
+        } else {
+          reply(exchange, 404, "text/plain", "Not Found");
+        }
+      } else if (path.equals("/home")) {
+        reply(exchange, 200, "text/html", home());
+      } else if (path.equals("/workers")) {
+        reply(exchange, 200, "text/html", workers());
+      } else {
+        reply(exchange, 404, "text/plain", "Not Found");
+      }
+    }
+  }
+
+  private static void reply(HttpExchange exchange, int code, String type, String body)
+      throws IOException {
+    byte[] data = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type);
+    exchange.sendResponseHeaders(code, data.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(data);
+    }
+  }
+
+  private synchronized Object rest(String call) {
+    long now = System.currentTimeMillis();
+    long capacity = 0;
+    long used = 0;
+    for (Worker w : mLive.values()) {
+      capacity += w.mCapacityBytes;
+      used += w.mUsedBytes;
+    }
+    return switch (call) {
+      case "master/worker_count" -> mLive.size();
+      case "master/worker_info_list" -> {
+        List<Object> infos = new ArrayList<>();
+        for (Worker w : mLive.values()) {
+          infos.add(w.info(now));
+        }
+        yield infos;
+      }
+      case "master/rpc_address" -> hostname() + ":" + mConf.getInt("alluxio.master.port");
+      case "master/configuration" -> mConf.all();
+      case "master/capacity_bytes" -> capacity;
+      case "master/used_bytes" -> used;
+      case "master/free_bytes" -> capacity - used;
+      case "master/capacity_bytes_on_tiers" -> Map.of("MEM", capacity);
+      case "master/used_bytes_on_tiers" -> Map.of("MEM", used);
+      case "master/ufs_capacity_bytes", "master/ufs_used_bytes", "master/ufs_free_bytes" -> -1L;
+      case "master/metrics" -> Map.of();
+      case "master/start_time_ms" -> mStartTimeMs;
+      case "master/uptime_ms" -> now - mStartTimeMs;
+      case "master/version" -> mConf.version();
+      default -> null;
+    };
+  }
+
+  private static String page(String title, String body) {
+    return "<!DOCTYPE html><html><head><title>" + title + "</title></head><body>"
+        + "<p>Demo stand-in for Alluxio (alluxio-reconcile)</p>" + body + "</body></html>";
+  }
+
+  private synchronized String home() {
+    long capacity = 0;
+    long used = 0;
+    for (Worker w : mLive.values()) {
+      capacity += w.mCapacityBytes;
+      used += w.mUsedBytes;
+    }
+    long uptime = (System.currentTimeMillis() - mStartTimeMs) / 1000;
+    return page("Alluxio Master", "<h1>Alluxio Summary</h1><table>"
+        + row("Master Address:", hostname() + ":" + mConf.getInt("alluxio.master.port"))
+        + row("Started:", new java.util.Date(mStartTimeMs).toString())
+        + row("Uptime:", uptime / 86400 + " day(s), " + uptime % 86400 / 3600 + " hour(s), "
+            + uptime % 3600 / 60 + " minute(s), and " + uptime % 60 + " second(s)")
+        + row("Version:", mConf.version())
+        + row("Running Workers:", String.valueOf(mLive.size()))
+        + row("Workers Capacity:", capacity + " B")
+        + row("Workers Free / Used:", (capacity - used) + " B / " + used + " B")
+        + row("UnderFS Capacity:", "UNKNOWN")
+        + row("UnderFS Free / Used:", "UNKNOWN / UNKNOWN")
+        + "</table><h2>Storage Usage Summary</h2><table><tr><th>Storage Alias</th>"
+        + "<th>Space Capacity</th><th>Space Used</th><th>Space Usage</th></tr>"
+        + "<tr><td>MEM</td><td>" + capacity + " B</td><td>" + used + " B</td><td>"
+        + (capacity == 0 ? 0 : 100 * used / capacity) + "%</td></tr></table>");
+  }
+
+  private static String row(String label, String value) {
+    return "<tr><th>" + label + "</th><td>" + value + "</td></tr>";
+  }
+
+  private synchronized String workers() {
+    long now = System.currentTimeMillis();
+    StringBuilder live = new StringBuilder("<h2>Live Workers</h2><table><tr><th>Node Name</th>"
+        + "<th>Last Heartbeat</th><th>State</th><th>Workers Capacity</th><th>Space Used</th>"
+        + "<th>Space Usage</th></tr>");
+    for (Worker w : mLive.values()) {
+      live.append("<tr><td><a href=\"http://").append(w.mHost).append(':').append(w.mWebPort)
+          .append("\">").append(w.mHost).append("</a></td><td>")
+          .append((now - w.mLastContactMs) / 1000).append("</td><td>In Service</td><td>")
+          .append(w.mCapacityBytes).append(" B</td><td>").append(w.mUsedBytes).append(" B</td><td>")
+          .append(w.mCapacityBytes == 0 ? 0 : 100 * w.mUsedBytes / w.mCapacityBytes)
+          .append("%</td></tr>");
+    }
+    StringBuilder lost = new StringBuilder("</table><h2>Lost Workers</h2><table><tr>"
+        + "<th>Node Name</th><th>Last Heartbeat</th><th>Workers Capacity</th></tr>");
+    for (Worker w : mLost.values()) {
+      lost.append("<tr><td>").append(w.mHost).append("</td><td>")
+          .append((now - w.mLastContactMs) / 1000).append("</td><td>").append(w.mCapacityBytes)
+          .append(" B</td></tr>");
+    }
+    return page("Workers", live.toString() + lost + "</table>");
+  }
+}

@@ -1,0 +1,156 @@
+/*
+ * Demo stand-in for Alluxio 1.x, written for alluxio-reconcile (none of Alluxio's code).
+ */
+package alluxio.worker;
+
+import alluxio.demo.Conf;
+import alluxio.demo.Log;
+import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A worker: keeps its block folder under the RAM folder, listens on its RPC, data and web
+ * ports, registers with the master of alluxio.master.hostname (this host when unset) and
+ * sends it a heartbeat every alluxio.worker.block.heartbeat.interval.ms. As in 1.x, a worker
+ * that cannot reach its master for alluxio.worker.block.heartbeat.timeout.ms stops sending
+ * heartbeats but keeps running (its heartbeat thread ends; inferred from the 1.x sources).
+ */
+public final class AlluxioWorker {
+  private final Conf mConf;
+  private final Log mLog;
+  private final String mMaster;
+  private final int mMasterPort;
+  private final String mHost;
+  private final long mCapacity;
+  private long mId = -1;
+  private Socket mSocket;
+  private BufferedReader mIn;
+  private PrintWriter mOut;
+
+  private AlluxioWorker(Conf conf) {
+    mConf = conf;
+    mLog = Log.open(conf, "AlluxioWorker");
+    mMaster = conf.isSet("alluxio.master.hostname") ? conf.get("alluxio.master.hostname")
+        : Conf.localHostName();
+    mMasterPort = conf.getInt("alluxio.master.port");
+    mHost = conf.isSet("alluxio.worker.hostname") ? conf.get("alluxio.worker.hostname")
+        : Conf.localHostName();
+    mCapacity = Conf.parseBytes(conf.get("alluxio.worker.memory.size"));
+  }
+
+  public static void main(String[] args) throws Exception {
+    new AlluxioWorker(Conf.load()).run();
+  }
+
+  private void run() throws Exception {
+    String tier = mConf.get("alluxio.worker.tieredstore.level0.dirs.path").split(",")[0].trim();
+    File blocks = new File(tier, mConf.get("alluxio.worker.data.folder"));
+    if (!blocks.isDirectory() && !blocks.mkdirs()) {
+      throw new IOException("Failed to create folder " + blocks);
+    }
+    listen("alluxio.worker.bind.host", "alluxio.worker.port");
+    listen("alluxio.worker.data.bind.host", "alluxio.worker.data.port");
+    HttpServer web = HttpServer.create(new InetSocketAddress(mConf.get("alluxio.worker.web.bind.host"),
+        mConf.getInt("alluxio.worker.web.port")), 10);
+    web.createContext("/", exchange -> {
+      byte[] body = ("<!DOCTYPE html><html><head><title>Alluxio Worker</title></head><body>"
+          + "<h1>Alluxio Worker " + mHost + "</h1><p>Master: " + mMaster + "</p></body></html>")
+          .getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    web.start();
+    mLog.info("Alluxio worker version " + mConf.version() + " started @ " + mHost + ":"
+        + mConf.getInt("alluxio.worker.port"));
+    heartbeat();
+  }
+
+  private void listen(String hostKey, String portKey) throws IOException {
+    ServerSocket server = new ServerSocket();
+    server.setReuseAddress(true);
+    server.bind(new InetSocketAddress(mConf.get(hostKey), mConf.getInt(portKey)));
+    Thread thread = new Thread(() -> {
+      while (true) {
+        try (Socket ignored = server.accept()) {
+          // the demo's data plane: connections are accepted and closed
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, portKey);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private String call(String request) throws IOException {
+    if (mSocket == null) {
+      mSocket = new Socket();
+      mSocket.connect(new InetSocketAddress(mMaster, mMasterPort), 5000);
+      mSocket.setSoTimeout(5000);
+      mIn = new BufferedReader(new InputStreamReader(mSocket.getInputStream(), StandardCharsets.UTF_8));
+      mOut = new PrintWriter(mSocket.getOutputStream(), true, StandardCharsets.UTF_8);
+    }
+    mOut.println(request);
+    String reply = mIn.readLine();
+    if (reply == null) {
+      throw new IOException("the master closed the connection");
+    }
+    return reply;
+  }
+
+  private void disconnect() {
+    try {
+      if (mSocket != null) {
+        mSocket.close();
+      }
+    } catch (IOException e) {
+      // closing anyway
+    }
+    mSocket = null;
+  }
+
+  private void register() throws IOException {
+    String reply = call("REGISTER " + mHost + " " + mConf.getInt("alluxio.worker.port") + " "
+        + mConf.getInt("alluxio.worker.data.port") + " " + mConf.getInt("alluxio.worker.web.port")
+        + " " + mCapacity);
+    mId = Long.parseLong(reply.substring("ID ".length()).trim());
+    mLog.info("Registered with the master " + mMaster + ":" + mMasterPort + " as worker " + mId);
+  }
+
+  private void heartbeat() throws InterruptedException {
+    long interval = mConf.getLong("alluxio.worker.block.heartbeat.interval.ms");
+    long timeout = mConf.getLong("alluxio.worker.block.heartbeat.timeout.ms");
+    long lastSuccess = System.currentTimeMillis();
+    while (true) {
+      try {
+        if (mId < 0) {
+          register();
+        }
+        if (call("HEARTBEAT " + mId + " 0").equals("REGISTER")) {
+          register();
+        }
+        lastSuccess = System.currentTimeMillis();
+      } catch (IOException | RuntimeException e) {
+        mLog.error("Failed to receive master heartbeat command.", e);
+        disconnect();
+        if (System.currentTimeMillis() - lastSuccess >= timeout) {
+          mLog.error("Uncaught exception in heartbeat executor, Heartbeat Thread shutting down",
+              new RuntimeException("Master heartbeat timeout exceeded: " + timeout));
+          Thread.currentThread().join();  // the process lives on, silent
+        }
+      }
+      Thread.sleep(interval);
+    }
+  }
+}
