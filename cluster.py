@@ -23,11 +23,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from facts.release import patch_launcher
+from facts.release import PATCHED, UNPATCHED, launcher_shape, patch_launcher
 
-# Releases whose launcher and layout this tool knows (BRIEF section 2). 1.5+ add conf/masters
-# and ssh to masters too; refusing them is better than guessing.
-SUPPORTED_VERSIONS = ("1.1.0", "1.1.1", "1.2.0", "1.3.0", "1.4.0")
+# Releases this tool is proven on: each has a demo release that conforms to the real one
+# (tests/test_conformance.py) and passes the end-to-end suite. 1.4.0 adds a proxy daemon, a
+# `local` stop component and /api/v1 REST paths; 1.1.x and 1.5+ differ again. Refusing them is
+# better than guessing.
+SUPPORTED_VERSIONS = ("1.2.0", "1.3.0")
+REST_PREFIX = "/v1/api"  # the master's REST paths in 1.2.0 and 1.3.0 (1.4.0: /api/v1)
 LAUNCHER_PATH = "bin/alluxio-workers.sh"
 WORKERS_PATH = "conf/workers"
 ENV_PATH = "conf/alluxio-env.sh"
@@ -59,6 +62,8 @@ class Member(BaseModel):
     path: str
     kind: str  # "f" file, "d" folder, "l" symlink
     size: int
+    mode: str = ""  # octal permission bits, e.g. "755"
+    sha256: str | None = None  # of a file's content
 
 
 class Tarball(BaseModel):
@@ -82,17 +87,33 @@ class Tarball(BaseModel):
         with open(file, "rb") as raw:
             for block in iter(lambda: raw.read(1 << 20), b""):
                 digest.update(block)
+        members: list[Member] = []
+        tops: set[str] = set()
+        launcher = ""
         try:
-            with tarfile.open(file, "r:gz") as tar:
-                entries = tar.getmembers()
-                launcher_member = f"{release}/{LAUNCHER_PATH}"
-                launcher_file = (
-                    tar.extractfile(launcher_member) if launcher_member in tar.getnames() else None
-                )
-                launcher = launcher_file.read().decode() if launcher_file else ""
+            # one streaming pass: every member's type, mode, size and content digest
+            with tarfile.open(file, "r|gz") as tar:
+                for entry in tar:
+                    top, _, rest = entry.name.rstrip("/").partition("/")
+                    tops.add(top)
+                    if not rest:
+                        continue
+                    if rest.startswith("/") or ".." in rest.split("/") or any(c in rest for c in "\n\r\0"):
+                        raise InventoryError(f"{where}: unsafe member name {entry.name!r}")
+                    content = tar.extractfile(entry).read() if entry.isfile() else None  # type: ignore[union-attr]
+                    if rest == LAUNCHER_PATH and content is not None:
+                        launcher = content.decode("utf-8", "surrogateescape")
+                    members.append(
+                        Member(
+                            path=rest,
+                            kind=_kind(entry),
+                            size=entry.size if entry.isfile() else 0,
+                            mode=f"{entry.mode & 0o7777:o}",
+                            sha256=hashlib.sha256(content).hexdigest() if content is not None else None,
+                        )
+                    )
         except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
             raise InventoryError(f"{where}: not a gzip tar archive ({exc})") from None
-        tops = {e.name.split("/", 1)[0] for e in entries}
         if tops != {release}:
             raise InventoryError(
                 f"{where}: top directory is {', '.join(sorted(tops)) or 'missing'}, "
@@ -100,17 +121,12 @@ class Tarball(BaseModel):
             )
         if not launcher:
             raise InventoryError(f"{where}: has no {release}/{LAUNCHER_PATH}")
-        members = tuple(
-            Member(path=e.name.split("/", 1)[1], kind=_kind(e), size=e.size if e.isfile() else 0)
-            for e in entries
-            if "/" in e.name.rstrip("/")
-        )
         return cls(
             local_path=str(file.resolve()),
             sha256=digest.hexdigest(),
             size=file.stat().st_size,
             top=release,
-            members=members,
+            members=tuple(members),
             launcher=launcher,
         )
 
@@ -185,7 +201,7 @@ class Cluster(BaseModel):
     @property
     def launcher_needs_patch(self) -> bool:
         """Releases before 1.3.0 ship ``ssh -t`` (Alluxio issue #3891, fixed by PR #3630)."""
-        return tuple(int(p) for p in self.version.split(".")) < (1, 3, 0)
+        return _version_tuple(self.version) < (1, 3, 0)
 
     @cached_property
     def launcher(self) -> str:
@@ -196,8 +212,7 @@ class Cluster(BaseModel):
 
     @property
     def worker_list_path(self) -> str:
-        prefix = "/api/v1" if tuple(int(p) for p in self.version.split(".")) >= (1, 4, 0) else "/v1/api"
-        return f"{prefix}/master/worker_info_list"
+        return f"{REST_PREFIX}/master/worker_info_list"
 
 
 # ----- building and validating -----------------------------------------------------------
@@ -282,7 +297,8 @@ def declare(
     version = str(all_data.get("alluxio_version", "1.2.0"))
     if version not in SUPPORTED_VERSIONS:
         raise InventoryError(
-            f"--data alluxio_version={version!r}: supported releases are {', '.join(SUPPORTED_VERSIONS)}"
+            f"--data alluxio_version={version!r}: this tool supports Alluxio "
+            f"{' and '.join(SUPPORTED_VERSIONS)} only"
         )
     tarball_path = all_data.get("alluxio_tarball")
     if not tarball_path or not isinstance(tarball_path, str):
@@ -295,18 +311,37 @@ def declare(
     if not isinstance(accept, bool):
         raise InventoryError(f"--data alluxio_accept_new_host_keys={accept!r}: true or false")
 
+    tarball = Tarball.read(tarball_path, f"alluxio-{version}")
+    _check_launcher(tarball, version)
     _CURRENT = Cluster(
         nodes=tuple(nodes),
         master=master,
         workers=tuple(workers),
         resolve_only=tuple(extra),
-        tarball=Tarball.read(tarball_path, f"alluxio-{version}"),
+        tarball=tarball,
         version=version,
         env=env,
         underfs_address=underfs,
         accept_new_host_keys=accept,
     )
     return _CURRENT
+
+
+def _check_launcher(tarball: Tarball, version: str) -> None:
+    """The tarball's launcher has the ssh line of its release: ``-t ${worker}`` before 1.3.0,
+    ``-tt ${worker}`` from 1.3.0 (PR #3630). Anything else is not a release this tool knows."""
+    shape = launcher_shape(tarball.launcher)
+    wanted = UNPATCHED if _version_tuple(version) < (1, 3, 0) else PATCHED
+    if shape != wanted:
+        form = "ssh ... -t ${worker}" if wanted == UNPATCHED else "ssh ... -tt ${worker}"
+        raise InventoryError(
+            f"data alluxio_tarball={tarball.local_path!r}: its {LAUNCHER_PATH} has no `{form}` line "
+            f"(the {version} launcher has one); not a release this tool knows, nothing to patch"
+        )
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
 
 
 def _check_label(name: str, where: str) -> None:

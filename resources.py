@@ -17,11 +17,12 @@ from typing import Any
 import gevent
 from pyinfra.api import Host, State
 
-from cluster import ENV_PATH, LAUNCHER_PATH, MANAGED_FILES, WORKERS_PATH, Cluster
+from cluster import ENV_PATH, LAUNCHER_PATH, MANAGED_FILES, WORKERS_PATH, Cluster, Member
 from facts.hosts import parse_hosts
 from facts.node import NodeSnapshot, snapshot
 from facts.probe import FileState
-from facts.release import MISSING, UNKNOWN
+from facts.release import MISSING, UNKNOWN, Entry
+from facts.services import LIVE_WITHIN_SECONDS
 from facts.ssh import SSH_DIR, PublicKey
 
 IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE = "in_sync", "drifted", "missing", "unreachable"
@@ -357,11 +358,28 @@ def tarball(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     return Verdict("tarball", status, desired, actual, path=cluster.remote_tarball, declared=want.sha256)
 
 
+def _member_damage(member: Member, entry: Entry | None, digests: Mapping[str, str]) -> str | None:
+    """What is wrong with one shipped member on the node, or None."""
+    if entry is None:
+        return "missing"
+    if entry.kind != member.kind:
+        return f"a {entry.kind}, not a {member.kind}"
+    if member.mode and entry.mode != member.mode:
+        return f"mode {entry.mode}, not {member.mode}"
+    if member.kind == "f" and entry.size != member.size:
+        return f"{entry.size} bytes, not {member.size}"
+    if member.kind == "f" and member.path in digests and digests[member.path] != member.sha256:
+        return "content differs"
+    return None
+
+
 def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
-    """The release is extracted completely (every member of the tarball, by type and size; the
-    files other resources manage excepted), owned root:root, with the completion marker of this
-    tarball. An interrupted extraction is redone from scratch; a damaged one has its damaged
-    members restored; wrong owners are changed back."""
+    """The release is extracted completely: every member of the tarball, wherever it lies, with
+    its type, mode, size and content (the files other resources manage excepted), owned
+    root:root, with the completion marker of this tarball and a record of verified digests.
+    Content is checked by the digests the node computed for files changed since the record;
+    the run-time files of the daemons are not the release's. An interrupted extraction is
+    redone from scratch; damaged members are restored; wrong owners are changed back."""
     want = cluster.tarball
     have = snap.install
     marker = f"{want.sha256} {cluster.release}"
@@ -393,28 +411,26 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             details={"fresh": True, "partial": have.partial},
         )
     entries = have.entries or {}
-    damaged = sorted(
-        m.path.rstrip("/")
+    damage = {
+        m.path: why
         for m in want.members
-        if m.path.rstrip("/") not in MANAGED_FILES
-        and (
-            (entry := entries.get(m.path.rstrip("/"))) is None
-            or entry.kind != m.kind
-            or (m.kind == "f" and entry.size != m.size)
-        )
-    )
-    owners = sorted(p for p, e in entries.items() if (e.owner, e.group) != ROOT)
+        if m.path not in MANAGED_FILES and (why := _member_damage(m, entries.get(m.path), have.digests))
+    }
+    members = {m.path for m in want.members}
+    owners = sorted(p for p, e in entries.items() if p in members and (e.owner, e.group) != ROOT)
     problems = []
-    if damaged:
-        problems.append(
-            f"{len(damaged)} missing or damaged: {', '.join(damaged[:3])}{' …' if len(damaged) > 3 else ''}"
-        )
+    if damage:
+        shown = ", ".join(f"{p} ({why})" for p, why in sorted(damage.items())[:3])
+        problems.append(f"{len(damage)} missing or damaged: {shown}{' …' if len(damage) > 3 else ''}")
     if owners:
         problems.append(
             f"{len(owners)} not root:root: {', '.join(owners[:3])}{' …' if len(owners) > 3 else ''}"
         )
     if have.partial:
         problems.append("an interrupted extraction's folder is left over")
+    unrecorded = not damage and not have.recorded
+    if unrecorded:
+        problems.append("no record of verified digests")
     return Verdict(
         "install_dir",
         DRIFTED if problems else IN_SYNC,
@@ -424,28 +440,30 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         declared=marker,
         details={
             "fresh": False,
-            "restore": tuple(damaged),
+            "restore": tuple(sorted(damage)),
             "chown": bool(owners),
             "partial": have.partial,
+            "record": bool(damage or owners or unrecorded),
         },
     )
 
 
 def launcher(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    """``bin/alluxio-workers.sh`` is the release's, patched ``-t`` to ``-tt`` where the release
+    needs it. One of unknown shape (neither line) is reported, never rewritten. Whatever the
+    node's shape, the declaration (and so the fingerprint) is the same."""
     path = f"{cluster.install_dir}/{LAUNCHER_PATH}"
     shape = snap.launcher.shape
     summary = "patched (ssh -tt)" if cluster.launcher_needs_patch else "as shipped (ssh -tt)"
-    if shape == UNKNOWN:
-        return Verdict(
-            "launcher",
-            DRIFTED,
-            summary,
-            "unknown shape: neither the `ssh -t ${worker}` nor the `-tt` line; left alone",
-            path=path,
-            details={"unknown": True},
-            declared=_digest(cluster.launcher),
-        )
     verdict = _text_verdict("launcher", path, snap.launcher.file, cluster.launcher, summary)
+    if shape == UNKNOWN:
+        return replace(
+            verdict,
+            status=DRIFTED,
+            desired=summary,
+            actual="unknown shape: neither the `ssh -t ${worker}` nor the `-tt` line; left alone",
+            details={"unknown": True},
+        )
     actual = (
         "absent"
         if shape == MISSING
@@ -493,7 +511,8 @@ def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
 # ----- services --------------------------------------------------------------------------
 def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeSnapshot | None) -> Verdict:
     """The master runs on the master, a worker on each worker, and the master counts every
-    worker as live."""
+    worker as live: listed, with a heartbeat within the last LIVE_WITHIN_SECONDS (a 1.x master
+    keeps listing a dead worker for five minutes)."""
     want, have, problems = [], [], []
     s = snap.services
     if name == cluster.master:
@@ -502,14 +521,17 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         if not s.master_pids:
             problems.append("master")
     if name in cluster.workers:
-        want.append("worker (live on the master)")
-        live = master_snap.services.live_workers if master_snap else None
-        counted = live is not None and name in live
+        want.append(f"worker (live on the master: a heartbeat within {LIVE_WITHIN_SECONDS} s)")
+        listed = master_snap.services.listed if master_snap else None
+        age = listed.get(name) if listed else None
+        live = age is not None and age <= LIVE_WITHIN_SECONDS
         state = "worker" if s.worker_pids else "worker down"
-        if s.worker_pids and not counted:
-            state += ", not live on the master"
+        if s.worker_pids and age is None:
+            state += ", not listed on the master"
+        elif age is not None and not live:
+            state += f", listed on the master but silent for {age} s"
         have.append(state)
-        if not s.worker_pids or not counted:
+        if not s.worker_pids or not live:
             problems.append("worker")
     if not want:
         return Verdict("services", IN_SYNC, "none", "none")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyinfra.api import FactBase
 from typing_extensions import override
@@ -64,11 +64,17 @@ class TarballFile(FactBase[TarballState]):
         return TarballState(True, words[0], int(words[1]), words[3] == "recorded")
 
 
+# What the daemons write at run time: not part of the release, never walked.
+RUNTIME_PRUNED = ("journal", "underFSStorage")  # folders whose contents are the cluster's data
+RUNTIME_FILES = ("logs/*.log", "logs/*.out")  # the daemons' logs and task.log
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str  # find's %y: f, d, l, ...
     owner: str
     group: str
+    mode: str  # octal, e.g. "755"
     size: int
 
 
@@ -76,16 +82,46 @@ class Entry:
 class InstallState:
     present: bool
     marker: str | None = None  # "sha256 release" of the completed extraction
-    entries: dict[str, Entry] | None = None  # relative path -> entry (journal/logs not walked)
+    entries: dict[str, Entry] | None = None  # relative path -> entry (run-time files left out)
     partial: bool = False  # an interrupted extraction's folder is lying around
     formatted: bool = False  # journal/_format_* exists
+    # Files hashed in this reading (path -> sha256): those not in the verified record, or
+    # changed in size or ctime since it was written. Every other recorded file still holds the
+    # content that was verified against the tarball.
+    digests: dict[str, str] = field(default_factory=dict)
+    recorded: int = 0  # files in the record
+
+
+def record_path(install_dir: str) -> str:
+    """The completion marker: ``sha256 release`` on its first line, then one line per verified
+    file: ``sha256 size ctime path`` (ctime as find's %C@: it changes with every write)."""
+    return f"{install_dir}/{MARKER}"
+
+
+# Reads find's "type owner group mode size ctime path" lines of the release; prints the files
+# to hash again: not in the record, or recorded with another size or ctime.
+_CHANGED_SINCE_RECORD = r"""
+BEGIN {
+  while ((getline line < rec) > 0) {
+    if (++n == 1) continue
+    split(line, w, " ")
+    known[substr(line, length(w[1]) + length(w[2]) + length(w[3]) + 4)] = w[2] " " w[3]
+  }
+}
+$1 == "f" {
+  path = substr($0, length($1 $2 $3 $4 $5 $6) + 7)
+  if (path != marker && known[path] != $5 " " $6) print path
+}
+"""
 
 
 class InstallDir(FactBase[InstallState]):
     """
     Returns the extracted release: whether it exists, its completion marker, every entry's type,
-    owner and size (the run-time folders journal/ and logs/ are not walked), whether an
-    interrupted extraction left its folder, and whether the journal was formatted.
+    owner, mode and size (the daemons' run-time files left out: the journal's and the local
+    under storage's contents, ``logs/*.log``, ``logs/*.out``), the sha256 of every file changed
+    since the verified record (or missing from it), whether an interrupted extraction left its
+    folder, and whether the journal was formatted.
     """
 
     @override
@@ -96,13 +132,22 @@ class InstallDir(FactBase[InstallState]):
     @override
     def command(self, install_dir: str) -> str:
         d, p = shlex.quote(install_dir), shlex.quote(partial(install_dir))
+        pruned = " -o ".join(f"-path {d}/{name}/'*'" for name in RUNTIME_PRUNED)
+        skipped = " -o ".join(f"-path {d}/{shlex.quote(pattern)}" for pattern in RUNTIME_FILES)
+        listing = (
+            f"find {d} -mindepth 1 \\( {pruned} \\) -prune -o \\( {skipped} \\) "
+            "-o -printf '%y %u %g %m %s %C@ %P\\n'"
+        )
         return (
             f"[ -e {p} ] && echo partial; "
             f"if [ -d {d} ]; then echo present; "
-            f'[ -f {d}/{MARKER} ] && echo "marker $(head -n 1 {d}/{MARKER})"; '
+            f'[ -f {d}/{MARKER} ] && echo "marker $(head -n 1 {d}/{MARKER})" '
+            f'&& echo "recorded $(($(wc -l < {d}/{MARKER}) - 1))"; '
             f"ls {d}/journal 2>/dev/null | grep -q '^_format_' && echo formatted; "
-            f"find {d} -mindepth 1 \\( -path {d}/journal/'*' -o -path {d}/logs/'*' \\) -prune "
-            "-o -printf 'entry %y %u %g %s %P\\n'; "
+            f"e=$({listing}); [ -n \"$e\" ] && printf '%s\\n' \"$e\" | sed 's/^/entry /'; "
+            f'[ -n "$e" ] && printf \'%s\\n\' "$e" | awk -v rec={d}/{MARKER} -v marker={MARKER} '
+            f"{shlex.quote(_CHANGED_SINCE_RECORD)} | (cd {d} && xargs -d '\\n' -r sha256sum --) "
+            "| sed 's/^/sum /'; "
             "else echo absent; fi"
         )
 
@@ -110,7 +155,9 @@ class InstallDir(FactBase[InstallState]):
     def process(self, output: Iterable[str]) -> InstallState:
         present, formatted, is_partial = False, False, False
         marker: str | None = None
+        recorded = 0
         entries: dict[str, Entry] = {}
+        digests: dict[str, str] = {}
         for line in output:
             if line == "partial":
                 is_partial = True
@@ -120,13 +167,19 @@ class InstallDir(FactBase[InstallState]):
                 formatted = True
             elif line.startswith("marker "):
                 marker = line[len("marker ") :].strip()
+            elif line.startswith("recorded ") and line[len("recorded ") :].strip().isdigit():
+                recorded = int(line[len("recorded ") :])
             elif line.startswith("entry "):
-                words = line.split(" ", 5)
-                if len(words) == 6 and words[4].isdigit():
-                    entries[words[5]] = Entry(words[1], words[2], words[3], int(words[4]))
+                words = line.split(" ", 7)
+                if len(words) == 8 and words[5].isdigit():
+                    entries[words[7]] = Entry(words[1], words[2], words[3], words[4], int(words[5]))
+            elif line.startswith("sum "):
+                digest, _, path = line[len("sum ") :].partition("  ")
+                if re.fullmatch(r"[0-9a-f]{64}", digest) and path:
+                    digests[path] = digest
         if not present:
             return InstallState(False, partial=is_partial)
-        return InstallState(True, marker, entries, is_partial, formatted)
+        return InstallState(True, marker, entries, is_partial, formatted, digests, recorded)
 
 
 # The launcher's shapes (BRIEF section 2): the `-t ${worker}` line of 1.1-1.2, the `-tt` line

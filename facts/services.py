@@ -1,4 +1,5 @@
-"""Alluxio's daemons on a node, and on the master the workers it counts as live."""
+"""Alluxio's daemons on a node, and on the master the workers it lists and when each last
+sent a heartbeat."""
 
 from __future__ import annotations
 
@@ -13,13 +14,33 @@ from typing_extensions import override
 MASTER_CLASS = "alluxio.master.AlluxioMaster"
 WORKER_CLASS = "alluxio.worker.AlluxioWorker"
 WEB_PORT = 19999
+# A 1.x master keeps listing a silent worker for alluxio.master.worker.timeout.ms (300 s by
+# default); a worker heartbeats every second. Listed, and heard from within this: live.
+LIVE_WITHIN_SECONDS = 10
+
+
+def _class_pattern(name: str) -> str:
+    """An awk regex matching the class name whose own text does not contain it: the release's
+    ``killAll`` kills every process whose command line holds the name (and "java"), so no
+    command of this tool may carry it literally."""
+    package, _, cls = name.rpartition(".")
+    return package.replace(".", "\\.") + "\\." + f"{cls[0]}[{cls[1]}]{cls[2:]}"
 
 
 @dataclass(frozen=True)
 class ServicesState:
     master_pids: tuple[int, ...]
     worker_pids: tuple[int, ...]
-    live_workers: tuple[str, ...] | None  # None: the master's web UI did not answer (or not asked)
+    # host -> seconds since its last heartbeat, as the master lists its workers; None: the
+    # master's web port did not answer (or was not asked)
+    listed: dict[str, int] | None
+
+    @property
+    def live_workers(self) -> tuple[str, ...] | None:
+        """Workers the master lists and heard from within :data:`LIVE_WITHIN_SECONDS`."""
+        if self.listed is None:
+            return None
+        return tuple(sorted(h for h, age in self.listed.items() if age <= LIVE_WITHIN_SECONDS))
 
 
 def rest_command(path: str, port: int = WEB_PORT) -> str:
@@ -34,9 +55,9 @@ def rest_command(path: str, port: int = WEB_PORT) -> str:
 
 class Services(FactBase[ServicesState]):
     """
-    Returns the PIDs of the Alluxio master and worker daemons on this host (found by their class
-    name, as ``alluxio-stop.sh`` finds them) and, when ``worker_list_path`` is given (on the
-    master), the hosts of the workers the master counts as live.
+    Returns the PIDs of the Alluxio master and worker daemons on this host (JVMs found by their
+    main class, as ``alluxio killAll`` finds them) and, when ``worker_list_path`` is given (on the
+    master), every worker the master lists with the seconds since its last heartbeat.
     """
 
     @override
@@ -46,31 +67,36 @@ class Services(FactBase[ServicesState]):
 
     @override
     def command(self, worker_list_path: str = "") -> str:
-        find = (
-            "ps -e -ww -o pid= -o args= | awk '{for (i = 2; i <= NF; i++) "
-            f'if ($i == "{MASTER_CLASS}" || $i == "{WORKER_CLASS}") {{ print "pid", $i, $1; break }} }}\''
+        master, worker = _class_pattern(MASTER_CLASS), _class_pattern(WORKER_CLASS)
+        find = "ps -e -ww -o pid= -o args= | awk " + shlex.quote(
+            f'/[Jj][Aa][Vv][Aa]/ && / {master}( |$)/ {{ print "pid master", $1 }} '
+            f'/[Jj][Aa][Vv][Aa]/ && / {worker}( |$)/ {{ print "pid worker", $1 }}'
         )
         if not worker_list_path:
             return find
-        return f'{find}; echo "live $({rest_command(worker_list_path)})"'
+        return f'{find}; echo "listed $({rest_command(worker_list_path)})"'
 
     @override
     def process(self, output: Iterable[str]) -> ServicesState:
         masters, workers = [], []
-        live: tuple[str, ...] | None = None
+        listed: dict[str, int] | None = None
         for line in output:
             words = line.split(" ", 2)
             if words[0] == "pid" and len(words) == 3 and words[2].isdigit():
-                (masters if words[1] == MASTER_CLASS else workers).append(int(words[2]))
-            elif words[0] == "live" and len(words) > 1:
-                live = parse_worker_list(line[len("live ") :])
-        return ServicesState(tuple(masters), tuple(workers), live)
+                (masters if words[1] == "master" else workers).append(int(words[2]))
+            elif words[0] == "listed" and len(words) > 1:
+                listed = parse_worker_list(line[len("listed ") :])
+        return ServicesState(tuple(masters), tuple(workers), listed)
 
 
-def parse_worker_list(body: str) -> tuple[str, ...] | None:
-    """Hosts in a ``worker_info_list`` JSON body; None if it is not one."""
+def parse_worker_list(body: str) -> dict[str, int] | None:
+    """Host -> ``lastContactSec`` of a ``worker_info_list`` JSON body (the freshest entry of a
+    host listed twice); None if it is not one."""
     try:
-        data = json.loads(body)
-        return tuple(sorted(str(w["address"]["host"]) for w in data))
+        listed: dict[str, int] = {}
+        for w in json.loads(body):
+            host, age = str(w["address"]["host"]), int(w["lastContactSec"])
+            listed[host] = min(age, listed.get(host, age))
+        return listed
     except (ValueError, TypeError, KeyError):
         return None

@@ -10,11 +10,14 @@ from pyinfra import host, logger
 from pyinfra.api import FileUploadCommand, FunctionCommand, Host, State, StringCommand, operation
 from pyinfra.api.command import PyinfraCommand
 
-from cluster import Cluster
+from cluster import MANAGED_FILES, Cluster
 from facts.release import MARKER, partial, sidecar
-from operations.util import changes, cluster, only_on_master, verdict, write_file
+from operations.util import changes, cluster, only_on_master, upload_text, verdict, write_file
 
-CARRIED_OVER = ("journal", "logs", "conf/alluxio-env.sh", "conf/workers", "bin/alluxio-workers.sh")
+# What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
+# other steps manage (logs are merged in, see _fresh_extraction).
+CARRIED_OVER = ("journal", "underFSStorage", "conf/alluxio-env.sh", "conf/workers", "bin/alluxio-workers.sh")
+RESTORE_LIMIT = 500  # more damaged members than this: extract afresh (a command line has limits)
 
 
 def _part(c: Cluster) -> str:
@@ -108,11 +111,46 @@ def tarball_distributed():
     yield from _deliver(c, FunctionCommand(_send_from_master, (c.master, c.remote_tarball, _part(c)), {}))
 
 
+def _sums_path(c: Cluster) -> str:
+    """Where the tarball's expected digests are put on the node while a record is written."""
+    return f"{c.install_root}/.{c.release}.sha256sums"
+
+
+def _expected_sums(c: Cluster) -> str:
+    """``sha256  path`` of every shipped file the release check covers (``sha256sum -c`` input)."""
+    return "".join(
+        f"{m.sha256}  {m.path}\n" for m in c.tarball.members if m.kind == "f" and m.path not in MANAGED_FILES
+    )
+
+
+# Joins the expected digests (first input) with find's "size ctime path" lines (second input).
+_RECORD_LINES = (
+    "NR == FNR { sha[substr($0, 67)] = $1; next } "
+    "{ p = substr($0, length($1) + length($2) + 3); if (p in sha) print sha[p], $1, $2, p }"
+)
+
+
+def _verify_and_record(c: Cluster, folder: str) -> str:
+    """Shell: check every shipped file in ``folder`` against the tarball's digests, then write
+    the completion marker with the verified files' sizes and ctimes (so later reads re-hash only
+    what changed since). Fails, writing nothing, if any file differs."""
+    f, sums = shlex.quote(folder), shlex.quote(_sums_path(c))
+    marker = shlex.quote(f"{c.tarball.sha256} {c.release}")
+    tmp = f"{f}/{MARKER}.tmp"
+    mismatch = f"{folder} does not match the digests of {c.tarball.top} after extraction"
+    return (
+        f"(cd {f} && sha256sum --quiet --strict -c {sums}) >&2 || "
+        f"{{ echo {shlex.quote(mismatch)} >&2; exit 1; }}; "
+        f"{{ echo {marker}; find {f} -type f -printf '%s %C@ %P\\n' "
+        f"| awk {shlex.quote(_RECORD_LINES)} {sums} -; }} > {tmp} && mv -f {tmp} {f}/{MARKER}"
+    )
+
+
 def _fresh_extraction(c: Cluster) -> str:
     """Shell: extract into a hidden folder, carry over what the running cluster wrote (journal,
-    logs) and the managed files, mark it complete, then swap it in by renames. At every moment
-    the install path holds either the old folder or the complete new one; an interrupted swap
-    is undone first thing on the next run, so the journal is never lost."""
+    local under storage, logs) and the managed files, verify and record, then swap it in by
+    renames. At every moment the install path holds either the old folder or the complete new
+    one; an interrupted swap is undone first thing on the next run, so the journal is never lost."""
     d, p, t = (
         shlex.quote(c.install_dir),
         shlex.quote(partial(c.install_dir)),
@@ -125,9 +163,11 @@ def _fresh_extraction(c: Cluster) -> str:
         f"if [ ! -e {d} ] && [ -d {p}/old ]; then mv {p}/old {d}; fi; "  # undo a half swap
         f"rm -rf {p}; mkdir -p {p}; tar -xzf {t} -C {p}; chown -R root:root {new}; "
         f"if [ -d {d} ]; then for x in {carry}; do if [ -e {d}/$x ]; then "
-        f'rm -rf {new}/$x; mkdir -p "$(dirname {new}/$x)"; cp -a {d}/$x {new}/$x; fi; done; fi; '
-        f"echo {shlex.quote(f'{c.tarball.sha256} {c.release}')} > {new}/{MARKER}; "
-        f"if [ -e {d} ]; then mv {d} {p}/old; fi; mv {new} {d}; rm -rf {p}"
+        f'rm -rf {new}/$x; mkdir -p "$(dirname {new}/$x)"; cp -a {d}/$x {new}/$x; fi; done; '
+        # the daemons' logs join the shipped ones, which stay as shipped
+        f"if [ -d {d}/logs ]; then mkdir -p {new}/logs; cp -a -n {d}/logs/. {new}/logs/; fi; fi; "
+        f"{_verify_and_record(c, f'{partial(c.install_dir)}/{c.release}')}; "
+        f"if [ -e {d} ]; then mv {d} {p}/old; fi; mv {new} {d}; rm -rf {p} {shlex.quote(_sums_path(c))}"
     )
 
 
@@ -135,14 +175,17 @@ def _fresh_extraction(c: Cluster) -> str:
 def extracted():
     """
     Extract the release at the install path, complete, owned root:root (the post's ``tar -zxvf``
-    and ``chown -R root:root``).
+    and ``chown -R root:root``), every shipped file verified against the tarball's digests.
 
     Behaviour:
         Missing, interrupted (no completion marker) or another release: extracted afresh into a
-        hidden folder and swapped in by rename, keeping the journal, the logs and the managed
-        configuration of the folder it replaces. Damaged (members missing, or of another type or
-        size): just those members are extracted again. Wrong owners: ``chown -R root:root``.
-        A left-over folder of an interrupted extraction is removed (an interrupted swap is undone).
+        hidden folder, verified, and swapped in by rename, keeping the journal, the logs and the
+        managed configuration of the folder it replaces. Damaged (members missing, or of another
+        type, mode, size or content): just those members are extracted again. Wrong owners:
+        ``chown -R root:root``. After any change the completion marker records every shipped
+        file's verified digest with its size and ctime, so that later reads hash only the files
+        that changed since. A left-over folder of an interrupted extraction is removed (an
+        interrupted swap is undone).
 
     **Example:**
 
@@ -156,19 +199,22 @@ def extracted():
         host.noop(f"{c.install_dir} is {v.desired}")
         return
     d, p = shlex.quote(c.install_dir), shlex.quote(partial(c.install_dir))
-    if v.details.get("fresh"):
-        yield from changes([_fresh_extraction(c)], why=v)
+    sums = upload_text(_sums_path(c), _expected_sums(c))
+    restore = v.details.get("restore") or ()
+    if v.details.get("fresh") or len(restore) > RESTORE_LIMIT:
+        yield from changes([*sums, _fresh_extraction(c)], why=v)
         return
-    commands = []
+    commands: list[PyinfraCommand | str] = []
     if v.details.get("partial"):
         commands.append(f"if [ ! -e {d} ] && [ -d {p}/old ]; then mv {p}/old {d}; fi; rm -rf {p}")
-    restore = v.details.get("restore") or ()
     if restore:
         members = " ".join(shlex.quote(f"{c.release}/{m}") for m in restore)
         root = shlex.quote(c.install_root)
-        commands.append(f"tar -xzf {shlex.quote(c.remote_tarball)} -C {root} {members}")
+        commands.append(f"tar -xzf {shlex.quote(c.remote_tarball)} -C {root} --no-recursion {members}")
     if restore or v.details.get("chown"):
         commands.append(f"chown -R root:root {d}")
+    if v.details.get("record"):
+        commands += [*sums, f"{_verify_and_record(c, c.install_dir)}; rm -f {shlex.quote(_sums_path(c))}"]
     yield from changes(commands, why=v)
 
 

@@ -131,6 +131,15 @@ def guard(path: str, expected: bytes | None) -> str:
     )
 
 
+def upload_text(path: str, content: str) -> list[PyinfraCommand | str]:
+    """Commands putting ``content`` at ``path`` (the tool's own scratch file: no guard, no
+    rename), inline when small, by SFTP otherwise."""
+    data = content.encode("utf-8", "surrogateescape")
+    if len(data) > INLINE_LIMIT:
+        return [FileUploadCommand(io.BytesIO(data), path)]
+    return [f"printf %s {base64.b64encode(data).decode()} | base64 -d > {shlex.quote(path)}"]
+
+
 def write_file(
     path: str, content: str, mode: str, expected: bytes | None, owner: str = "root:root"
 ) -> list[PyinfraCommand | str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import testinfra.backend.base
 import testinfra.host
@@ -35,18 +38,47 @@ def fetch(lab: Lab, url: str) -> str:
     return result.stdout
 
 
+def http_status(lab: Lab, url: str) -> int:
+    """The HTTP status of ``GET url`` from the control namespace."""
+    code = (
+        "import sys, urllib.request, urllib.error\n"
+        "try:\n    print(urllib.request.urlopen(sys.argv[1], timeout=5).status)\n"
+        "except urllib.error.HTTPError as e:\n    print(e.code)"
+    )
+    return int(lab.run(["python3", "-c", code, url], capture_output=True, text=True, check=True).stdout)
+
+
+def wait_until(check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
+    """Poll ``check`` until it returns something true, and return that; after ``seconds``, fail
+    saying what was awaited and what was seen last (a value or an exception)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            seen: Any = check()
+            if seen:
+                return seen
+        except Exception as error:  # the condition may not be checkable yet (a daemon starting)
+            seen = f"{type(error).__name__}: {error}"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds:.0f} s for {what}; last seen: {seen!r}")
+        time.sleep(0.25)
+
+
 def worker_count(lab: Lab, master: str = MASTER) -> int:
     return json.loads(fetch(lab, f"http://{master}:19999/v1/api/master/worker_count"))
 
 
-def wait_worker_count(lab: Lab, want: int, seconds: float = 15, master: str = MASTER) -> int:
-    """The live worker count once it equals ``want``, or the last one seen after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        count = worker_count(lab, master)
-        if count == want or time.monotonic() > deadline:
-            return count
-        time.sleep(0.5)
+def live_workers(lab: Lab, master: str = MASTER) -> list[str]:
+    """The workers the master lists with a heartbeat within the last few seconds."""
+    infos = json.loads(fetch(lab, f"http://{master}:19999/v1/api/master/worker_info_list"))
+    return sorted(w["address"]["host"] for w in infos if w["lastContactSec"] <= 3)
+
+
+def wait_worker_count(lab: Lab, want: int, seconds: float = 20, master: str = MASTER) -> int:
+    """Wait until the master counts ``want`` live workers (listed, heard from lately); fail
+    with the last count seen."""
+    wait_until(lambda: len(live_workers(lab, master)) == want, f"{want} live workers on {master}", seconds)
+    return want
 
 
 # ----- checking host state directly (not over the tool's own SSH) -----------------------------
@@ -77,31 +109,64 @@ PROJECT = Path(__file__).resolve().parent.parent
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 
 
+def version_of(tarball: Path) -> str | None:
+    """The release of a demo tarball, from its name (alluxio-1.3.0-bin.tar.gz: 1.3.0)."""
+    found = re.match(r"alluxio-(\d+\.\d+\.\d+)-", tarball.name)
+    return found.group(1) if found else None
+
+
+def release_data(tarball: Path) -> list[str]:
+    """The ``--data`` arguments declaring ``tarball`` and, when its name says, its release."""
+    version = version_of(tarball)
+    return [
+        "--data",
+        f"alluxio_tarball={tarball}",
+        *(["--data", f"alluxio_version={version}"] if version else []),
+    ]
+
+
 @dataclass
 class Run:
     returncode: int
     stdout: str
     stderr: str
-    results: dict[str, dict[str, list[str]]]  # operation name -> success/no_change/error hosts
+    # operation name -> success/no_change/error hosts; None when the run printed no results
+    # (refused, or crashed before its end)
+    results: dict[str, dict[str, list[str]]] | None
+
+    def _results(self) -> dict[str, dict[str, list[str]]]:
+        if self.results is None:
+            raise AssertionError(
+                f"the run printed no results (exit {self.returncode}):\n{self.stderr[-3000:]}"
+            )
+        return self.results
 
     def changed(self) -> dict[str, list[str]]:
         """Operation name -> hosts it changed."""
-        return {op: r["success"] for op, r in self.results.items() if r["success"]}
+        return {op: r["success"] for op, r in self._results().items() if r["success"]}
 
     def errors(self) -> dict[str, list[str]]:
-        return {op: r["error"] for op, r in self.results.items() if r["error"]}
+        return {op: r["error"] for op, r in self._results().items() if r["error"]}
+
+    def ok(self) -> Run:
+        """This run, after checking it finished, succeeded and printed its results."""
+        assert self.returncode == 0, self.stderr[-3000:]
+        self._results()
+        return self
 
 
 def converge(lab: Lab, tarball: Path, *args: str, deploy: str = "deploy.py") -> Run:
-    """``pyinfra inventory.py DEPLOY -y --json`` from the control namespace, results parsed."""
-    argv = [PYINFRA, "inventory.py", deploy, "-y", "--json", "--data", f"alluxio_tarball={tarball}", *args]
+    """``pyinfra inventory.py DEPLOY -y --json`` from the control namespace, results parsed.
+    A run that prints a JSON document must print a well-formed one with every operation."""
+    argv = [PYINFRA, "inventory.py", deploy, "-y", "--json", *release_data(tarball), *args]
     done = lab.run(argv, capture_output=True, text=True, cwd=PROJECT)
-    results = {}
-    try:
-        for op in json.loads(done.stdout)["results"]["operations"]:
-            results[op["name"]] = {k: op[k] for k in ("success", "no_change", "error")}
-    except (ValueError, KeyError, TypeError):
-        pass
+    results = None
+    if done.stdout.strip():
+        document = json.loads(done.stdout)  # strict: a garbled document fails the test
+        results = {
+            op["name"]: {k: op[k] for k in ("success", "no_change", "error")}
+            for op in document["results"]["operations"]
+        }
     return Run(done.returncode, done.stdout, done.stderr, results)
 
 
@@ -110,15 +175,12 @@ def _tool(lab: Lab, argv: list[str]) -> subprocess.CompletedProcess:
 
 
 def drift(lab: Lab, tarball: Path, *args: str) -> tuple[int, dict, str]:
-    """``python drift.py inventory.py --json`` from the control namespace: (exit code, report, stderr)."""
-    done = _tool(
-        lab,
-        [sys.executable, "drift.py", "inventory.py", "--json", "--data", f"alluxio_tarball={tarball}", *args],
-    )
-    try:
-        document = json.loads(done.stdout)
-    except ValueError:
-        document = {}
+    """``python drift.py inventory.py --json`` from the control namespace: (exit code, report,
+    stderr). The report is parsed strictly; it is {} only when nothing was printed."""
+    done = _tool(lab, [sys.executable, "drift.py", "inventory.py", "--json", *release_data(tarball), *args])
+    document = json.loads(done.stdout) if done.stdout.strip() else {}
+    if done.returncode in (0, 2):
+        assert document.get("hosts"), f"exit {done.returncode} without a report: {done.stderr[-2000:]}"
     return done.returncode, document, done.stderr
 
 
@@ -135,16 +197,7 @@ def not_in_sync(document: dict) -> set[tuple[str, str]]:
 def dry_run(lab: Lab, tarball: Path, *args: str) -> tuple[int, set[tuple[str, str]], str]:
     """``pyinfra inventory.py deploy.py --dry --json``: exit code, the (operation, host) pairs
     it would change, stderr."""
-    argv = [
-        PYINFRA,
-        "inventory.py",
-        "deploy.py",
-        "--dry",
-        "--json",
-        "--data",
-        f"alluxio_tarball={tarball}",
-        *args,
-    ]
+    argv = [PYINFRA, "inventory.py", "deploy.py", "--dry", "--json", *release_data(tarball), *args]
     done = _tool(lab, argv)
     plan = json.loads(done.stdout)["plan"] if done.stdout.strip() else []
     return done.returncode, {(op["name"], h) for op in plan for h in op["hosts_with_change"]}, done.stderr

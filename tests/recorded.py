@@ -1,14 +1,19 @@
 """Recorded node states (the output of ``NodeState``'s one command on each lab host, bare and
-converged) and a cluster consistent with them, for unit tests of verdicts and operations."""
+converged) and a cluster consistent with them, for unit tests of verdicts and operations.
+
+    python -m tests.recorded     # as root: record them again in the lab (rewrites tests/data/node)
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from cluster import Cluster, Member, Node, Tarball
 from facts.node import NodeSnapshot, NodeState
-from facts.release import MARKER
 
 DATA = Path(__file__).parent / "data" / "node"
 NAMES = ("server08", "server06", "server07")
@@ -26,21 +31,15 @@ def snapshots(scenario: str) -> dict[str, NodeSnapshot]:
 
 def cluster(**changes: object) -> Cluster:
     """The post's cluster, with the tarball the converged recording was extracted from."""
+    recorded = json.loads((DATA / "tarball.json").read_text())
     converged = snapshots("converged")["server06"]
-    sha, release = (converged.install.marker or "").split()
-    entries = converged.install.entries or {}
-    members = tuple(
-        Member(path=p, kind=e.kind, size=e.size if e.kind == "f" else 0)
-        for p, e in sorted(entries.items())
-        if p != MARKER and not p.startswith(("journal/", "logs/")) and p not in ("conf/alluxio-env.sh",)
-    )
     launcher = (converged.launcher.file.text or "").replace(" -tt ${worker}", " -t ${worker}")
     tarball = Tarball(
         local_path="/build/alluxio-1.2.0-cdh5-bin.tar.gz",
-        sha256=sha,
-        size=converged.tarball.size or 0,
-        top=release,
-        members=members,
+        sha256=recorded["sha256"],
+        size=recorded["size"],
+        top="alluxio-1.2.0",
+        members=tuple(Member(**m) for m in recorded["members"]),
         launcher=launcher,
     )
     base = Cluster(
@@ -87,3 +86,40 @@ def with_file(snap: NodeSnapshot, part: str, text: str | None, **file_changes: o
     elif part == "alluxio_env":
         derived["settings"] = parse_env(body)
     return replace(snap, **{part: replace(old, **derived)})
+
+
+def record() -> None:
+    """Record the bare and converged states of the lab's hosts with the 1.2.0 demo release."""
+    from demo_release import build
+    from lab import Lab
+    from tests.labutil import converge
+
+    lab = Lab()
+    lab.up()
+    with tempfile.TemporaryDirectory() as folder:
+        tarball = build(Path(folder))
+        t = Tarball.read(str(tarball), "alluxio-1.2.0")
+        lab.reset()
+        for scenario in ("bare", "converged"):
+            if scenario == "converged":
+                run = converge(lab, tarball)
+                if run.returncode != 0:
+                    sys.exit(f"the converge failed:\n{run.stderr[-3000:]}")
+            (DATA / scenario).mkdir(parents=True, exist_ok=True)
+            for name in NAMES:
+                master = name == "server08"
+                command = NodeState().command(
+                    "/opt/alluxio-1.2.0",
+                    "/opt/alluxio-1.2.0-cdh5-bin.tar.gz",
+                    master,
+                    "/v1/api/master/worker_info_list" if master else "",
+                )
+                done = lab.exec(name, ["sh", "-c", command])
+                (DATA / scenario / f"{name}.txt").write_text(done.stdout)
+        members = [m.model_dump() for m in t.members]
+        document = {"sha256": t.sha256, "size": t.size, "members": members}
+        (DATA / "tarball.json").write_text(json.dumps(document, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    record()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from demo_release import VERSIONS, build
 from lab import Lab
 from tests.labutil import (
     MASTER,
@@ -20,7 +21,6 @@ from tests.labutil import (
 )
 
 NODES = ("server06", "server07", "server08")
-LAUNCHER = "/opt/alluxio-1.2.0/bin/alluxio-workers.sh"
 STOP, START, HEALTH = "1. Stop Alluxio", "8. Alluxio runs", "9. The master counts"
 REPAIR = {
     "etc_hosts": "2. Every cluster name resolves",
@@ -39,13 +39,13 @@ INJECTIONS = {
     "a cluster name mapped to a wrong IP": ("server06", r"sed -i 's/^10\.0\.1\.12\t/10.0.1.99\t/' /etc/hosts", "etc_hosts"),
     "the master's key removed from authorized_keys": ("server07", "sed -i '/alluxio@server08/d' /root/.ssh/authorized_keys", "authorized_keys"),
     "a worker removed from the master's known_hosts": ("server08", "sed -i '/^server06,/d' /root/.ssh/known_hosts", "known_hosts"),
-    "a file deleted inside the install dir": ("server06", "rm /opt/alluxio-1.2.0/bin/alluxio-mount.sh", "install_dir"),
-    "an owner changed inside the install dir": ("server07", "chown 1000:1000 /opt/alluxio-1.2.0/conf/log4j.properties", "install_dir"),
-    "conf/workers edited on a worker": ("server06", "echo server09 >> /opt/alluxio-1.2.0/conf/workers", "workers_file"),
-    "conf/alluxio-env.sh edited on a worker": ("server07", "echo ALLUXIO_WORKER_MEMORY_SIZE=2GB >> /opt/alluxio-1.2.0/conf/alluxio-env.sh", "alluxio_env"),
-    "-t put back into a launcher": ("server06", rf"sed -i 's/ -tt \${{worker}}/ -t ${{worker}}/' {LAUNCHER}", "launcher"),
+    "a file deleted inside the install dir": ("server06", "rm {home}/bin/alluxio-mount.sh", "install_dir"),
+    "an owner changed inside the install dir": ("server07", "chown 1000:1000 {home}/conf/log4j.properties", "install_dir"),
+    "conf/workers edited on a worker": ("server06", "echo server09 >> {home}/conf/workers", "workers_file"),
+    "conf/alluxio-env.sh edited on a worker": ("server07", "echo ALLUXIO_WORKER_MEMORY_SIZE=2GB >> {home}/conf/alluxio-env.sh", "alluxio_env"),
+    "-t put back into a launcher": ("server06", r"sed -i 's/ -tt \${{worker}}/ -t ${{worker}}/' {home}/bin/alluxio-workers.sh", "launcher"),
     "a worker's daemon killed": ("server07", "kill $(pgrep -o -f alluxio.worker.AlluxioWorker)", "services"),
-    "the tarball deleted on a worker": ("server06", "rm /opt/alluxio-1.2.0-cdh5-bin.tar.gz", "tarball"),
+    "the tarball deleted on a worker": ("server06", "rm /opt/{tarball}", "tarball"),
 }  # fmt: skip
 
 
@@ -66,15 +66,25 @@ def matching(pairs: set[tuple[str, str]], expected: set[tuple[str, str]]) -> boo
     return real == expected
 
 
+@pytest.fixture(scope="module", params=VERSIONS)
+def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo release of each supported version, in turn."""
+    return build(tmp_path_factory.mktemp(f"release-{request.param}"), version=request.param)
+
+
 @pytest.fixture(scope="module")
-def converged(lab: Lab, tarball: Path) -> Lab:
+def converged(lab: Lab, release: Path) -> Lab:
     lab.reset()
-    run = converge(lab, tarball)
-    assert run.returncode == 0, run.stderr[-3000:]
+    converge(lab, release).ok()
     return lab
 
 
-def test_in_sync_exits_0_with_one_json_document(converged: Lab, tarball: Path) -> None:
+def home_of(tarball: Path) -> str:
+    return f"/opt/{tarball.name.split('-bin')[0].removesuffix('-cdh5')}"
+
+
+def test_in_sync_exits_0_with_one_json_document(converged: Lab, release: Path) -> None:
+    tarball = release
     code, document, _ = drift(converged, tarball)
     assert code == 0
     assert set(document) == {"hosts", "summary"}
@@ -94,8 +104,10 @@ def test_in_sync_exits_0_with_one_json_document(converged: Lab, tarball: Path) -
 
 
 @pytest.mark.parametrize("case", list(INJECTIONS))
-def test_prediction_equals_reality(case: str, converged: Lab, tarball: Path) -> None:
+def test_prediction_equals_reality(case: str, converged: Lab, release: Path) -> None:
+    tarball = release
     host, command, resource = INJECTIONS[case]
+    command = command.format(home=home_of(tarball), tarball=tarball.name)
     done = converged.exec(host, ["sh", "-c", command])
     assert done.returncode == 0, done.stderr
 
@@ -118,7 +130,8 @@ def test_prediction_equals_reality(case: str, converged: Lab, tarball: Path) -> 
     assert wait_worker_count(converged, 3) == 3
 
 
-def test_a_changed_declaration_is_reported_as_intentional(converged: Lab, tarball: Path) -> None:
+def test_a_changed_declaration_is_reported_as_intentional(converged: Lab, release: Path) -> None:
+    tarball = release
     code, document, _ = drift(
         converged, tarball, "--data", 'alluxio_env={"ALLUXIO_WORKER_MEMORY_SIZE": "3GB"}'
     )
@@ -127,7 +140,8 @@ def test_a_changed_declaration_is_reported_as_intentional(converged: Lab, tarbal
     assert {document["hosts"][n]["resources"]["alluxio_env"]["cause"] for n in NODES} == {"intentional"}
 
 
-def test_unreachable_host_exits_1_and_still_reports_the_others(converged: Lab, tarball: Path) -> None:
+def test_unreachable_host_exits_1_and_still_reports_the_others(converged: Lab, release: Path) -> None:
+    tarball = release
     converged.stop("server07")
     try:
         code, document, _ = drift(converged, tarball)
@@ -146,8 +160,9 @@ def test_invalid_inventory_exits_1(converged: Lab, tmp_path: Path) -> None:
     assert "alluxio_tarball" in stderr and "no such file" in stderr
 
 
-def test_dry_run_and_drift_report_write_nothing(converged: Lab, tarball: Path) -> None:
-    converged.exec("server06", ["sh", "-c", "echo '# drift' >> /opt/alluxio-1.2.0/conf/workers"])
+def test_dry_run_and_drift_report_write_nothing(converged: Lab, release: Path) -> None:
+    tarball = release
+    converged.exec("server06", ["sh", "-c", f"echo '# drift' >> {home_of(tarball)}/conf/workers"])
     before = host_state(converged)
     code, _, _ = drift(converged, tarball)
     assert code == 2

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from pyinfra.api import (
@@ -156,26 +157,39 @@ def test_tarball_goes_from_here_to_the_master_and_from_the_master_to_the_others(
     assert run(release.tarball_distributed, "server08", BARE)[0] == []
 
 
-def test_fresh_extraction_swaps_a_complete_folder_in_and_keeps_the_journal() -> None:
-    (script,), _ = run(release.extracted, "server06", BARE)
+def test_fresh_extraction_swaps_a_verified_folder_in_and_keeps_the_journal() -> None:
+    (sums, script), _ = run(release.extracted, "server06", BARE)
+    expected = decoded(sums)
+    assert sums.endswith("| base64 -d > /opt/.alluxio-1.2.0.sha256sums")
+    shipped = {m.path for m in C.tarball.members if m.kind == "f"}
+    listed = {line.split("  ", 1)[1] for line in expected.splitlines()}
+    assert listed == shipped - {"conf/workers", "bin/alluxio-workers.sh"}  # managed files aside
+    assert "logs/README.md" in listed  # wherever a shipped file lies
     assert script.startswith(
         "set -e; if [ ! -e /opt/alluxio-1.2.0 ] && [ -d /opt/.alluxio-1.2.0.partial/old ]"
     )
     assert "tar -xzf /opt/alluxio-1.2.0-cdh5-bin.tar.gz -C /opt/.alluxio-1.2.0.partial" in script
-    assert "for x in journal logs conf/alluxio-env.sh conf/workers bin/alluxio-workers.sh" in script
-    marker = script.index(".alluxio-reconcile;")
+    assert "for x in journal underFSStorage conf/alluxio-env.sh conf/workers bin/alluxio-workers.sh" in script
+    assert "cp -a -n /opt/alluxio-1.2.0/logs/. /opt/.alluxio-1.2.0.partial/alluxio-1.2.0/logs/" in script
+    verify = script.index("sha256sum --quiet --strict -c /opt/.alluxio-1.2.0.sha256sums")
+    marker = script.index("mv -f /opt/.alluxio-1.2.0.partial/alluxio-1.2.0/.alluxio-reconcile.tmp")
+    assert script.index("chown -R root:root") < verify < marker
     assert marker < script.index("mv /opt/alluxio-1.2.0 /opt/.alluxio-1.2.0.partial/old")
 
 
-def test_damaged_release_restores_just_the_damaged_members() -> None:
+def test_damaged_release_restores_just_the_damaged_members_and_records_again() -> None:
     snap = CONVERGED["server07"]
     entries = {k: v for k, v in (snap.install.entries or {}).items() if k != "bin/alluxio-stop.sh"}
     snaps = {**CONVERGED, "server07": replace(snap, install=replace(snap.install, entries=entries))}
     commands, _ = run(release.extracted, "server07", snaps)
-    assert commands == [
-        "tar -xzf /opt/alluxio-1.2.0-cdh5-bin.tar.gz -C /opt alluxio-1.2.0/bin/alluxio-stop.sh",
+    assert commands[:2] == [
+        "tar -xzf /opt/alluxio-1.2.0-cdh5-bin.tar.gz -C /opt --no-recursion "
+        "alluxio-1.2.0/bin/alluxio-stop.sh",
         "chown -R root:root /opt/alluxio-1.2.0",
     ]
+    assert commands[2].endswith("| base64 -d > /opt/.alluxio-1.2.0.sha256sums")
+    assert commands[3].startswith("(cd /opt/alluxio-1.2.0 && sha256sum --quiet --strict -c")
+    assert commands[3].endswith("rm -f /opt/.alluxio-1.2.0.sha256sums")
 
 
 def test_launcher_is_patched_and_an_unknown_one_left_alone() -> None:
@@ -202,15 +216,21 @@ def test_conf_files_are_rendered_from_the_model() -> None:
 def test_services_stop_format_and_start_follow_the_plan() -> None:
     (stop,), _ = run(services.stopped, "server06", CONVERGED, when=True)
     pid = CONVERGED["server06"].services.worker_pids[0]
+    # 1.2.0 and 1.3.0 stop components: master, worker (no `local`)
     assert stop.startswith(
-        "if [ -x /opt/alluxio-1.2.0/bin/alluxio-stop.sh ]; then /opt/alluxio-1.2.0/bin/alluxio-stop.sh local;"
+        "if [ -x /opt/alluxio-1.2.0/bin/alluxio-stop.sh ]; then "
+        "/opt/alluxio-1.2.0/bin/alluxio-stop.sh worker; fi;"
     )
-    assert f"for p in {pid}; do grep -qa alluxio /proc/$p/cmdline 2>/dev/null && kill $p; done" in stop
+    assert f"for p in {pid}; do grep -qa alluxio /proc/$p/cmdline" in stop
+    assert "alluxio.worker.AlluxioWorker" not in stop  # killAll would count this command itself
+    (master_stop,), _ = run(services.stopped, "server08", CONVERGED, when=True)
+    assert "alluxio-stop.sh master; /opt/alluxio-1.2.0/bin/alluxio-stop.sh worker; fi" in master_stop
+    assert " local" not in master_stop
     assert run(services.stopped, "server06", BARE, when=True)[0] == []  # nothing runs
     assert run(services.formatted, "server08", BARE)[0] == ["/opt/alluxio-1.2.0/bin/alluxio format"]
-    assert run(services.started, "server08", BARE, start_all=True)[0] == [
-        "/opt/alluxio-1.2.0/bin/alluxio-start.sh all"
-    ]
+    (start,), _ = run(services.started, "server08", BARE, start_all=True)
+    assert start.endswith(" && /opt/alluxio-1.2.0/bin/alluxio-start.sh all")
+    assert "stat -c %s /opt/alluxio-1.2.0/logs/task.log" in start  # where this start's lines begin
     assert run(services.started, "server06", BARE, start_all=True)[0] == []
     down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
     (restart,), _ = run(services.started, "server07", {**CONVERGED, "server07": down}, start_all=False)
@@ -229,3 +249,54 @@ def test_preflight_names_what_a_node_lacks() -> None:
     full = replace(snap, tools=replace(snap.tools, free_kb=10))
     (refusal,), _ = run(preflight.node_ready, "server06", {**BARE, "server06": full})
     assert "server06: /opt has 0 MiB free, the release needs 1 MiB" in refusal and refusal.endswith("exit 1")
+
+
+# ----- the health check's failure message, on a recorded task.log ---------------------------------
+TASK_LOG = Path(__file__).parent / "data" / "task_log" / "1.2.0_server07_cannot_mount.log"
+
+
+def test_start_lines_take_the_last_launch_after_the_stop() -> None:
+    headers, output = services.start_lines(TASK_LOG.read_text())
+    assert headers == {
+        w: f"2026-11-27 19:40:20,{ms} INFO MASTER  Connecting to {w} as root..."
+        for w, ms in (("server06", "245"), ("server07", "253"), ("server08", "259"))
+    }
+    assert output[0] == "Killed 1 processes on server07"  # the stop's late line, interleaved
+    assert "Killed 1 processes on server06" not in output  # before the launch
+    assert all(not line.endswith("\r") for line in output)
+
+
+def test_the_diagnosis_quotes_the_missing_workers_lines_and_its_own_logs() -> None:
+    evidence = (
+        f"{services.EVIDENCE} task.log\n{TASK_LOG.read_text()}"
+        f"{services.EVIDENCE} logs server07\n== /opt/alluxio-1.2.0/logs/worker.log, last written 2026-11-27T19:40:04\n"
+        "2026-11-27 19:40:04,789 INFO  AlluxioWorker - Registered with the master server08:19998 as worker 1\n"
+    )
+    listed = {"server06": 0, "server08": 1}
+    text = services.diagnosis(("server07",), listed, evidence, ("server06", "server07", "server08"))
+    lines = text.splitlines()
+    assert lines[0] == "workers not live on the master after 30s: server07"
+    assert lines[1] == "--- server07: not listed by the master"
+    assert (
+        lines[2]
+        == "    logs/task.log, this start: 2026-11-27 19:40:20,253 INFO MASTER  Connecting to server07 as root..."
+    )
+    own = lines[
+        lines.index(lines[2]) + 1 : lines.index(
+            next(ln for ln in lines if ln.startswith("    lines of this start"))
+        )
+    ]
+    assert own == [
+        "      Killed 1 processes on server07",
+        "      Connection to server07 closed.",
+        "      Connection to server07 closed.",
+    ]
+    anonymous = lines[lines.index(next(ln for ln in lines if ln.startswith("    lines of this start"))) + 1 :]
+    assert anonymous[:2] == ["      sudo: refused for this test", "      Mount failed, not starting worker"]
+    assert not any("server06" in line or "server08" in line for line in own + anonymous[:6])
+    assert (
+        "      2026-11-27 19:40:04,789 INFO  AlluxioWorker - Registered with the master server08:19998 as worker 1"
+        in lines
+    )
+    silent = services.diagnosis(("server07",), {"server07": 45}, evidence, ("server07",))
+    assert "--- server07: listed by the master, last heartbeat 45 s ago" in silent

@@ -116,14 +116,39 @@ def test_install_dir_names_damaged_members_and_wrong_owners() -> None:
     snap = CONVERGED["server07"]
     entries = dict(snap.install.entries or {})
     del entries["bin/alluxio-start.sh"]
-    entries["lib/alluxio-standin.py"] = Entry("f", "root", "root", 3)
-    entries["conf"] = Entry("d", "alluxio", "root", 4096)
+    entries["logs/README.md"] = replace(entries["logs/README.md"], size=3)
+    entries["bin/alluxio"] = replace(entries["bin/alluxio"], mode="644")
+    entries["conf"] = replace(entries["conf"], owner="alluxio")
+    entries["conf/my-own-file"] = Entry("f", "alluxio", "alluxio", "600", 10)  # not the release's
     damaged = replace(snap, install=replace(snap.install, entries=entries))
     v = resources.install_dir(C, damaged)
     assert v.status == "drifted"
-    assert v.details["restore"] == ("bin/alluxio-start.sh", "lib/alluxio-standin.py")
-    assert v.details["chown"] and not v.details["fresh"]
-    assert "conf" in v.actual
+    assert v.details["restore"] == ("bin/alluxio", "bin/alluxio-start.sh", "logs/README.md")
+    assert "bin/alluxio (mode 644, not 755)" in v.actual and "logs/README.md (3 bytes, not 37)" in v.actual
+    assert v.details["chown"] and v.details["record"] and not v.details["fresh"]
+    assert "1 not root:root: conf" in v.actual
+
+
+def test_install_dir_checks_content_by_the_digests_the_node_computed() -> None:
+    snap = CONVERGED["server06"]
+    assert resources.install_dir(C, snap).in_sync
+    # a file changed since the record (same size): the node hashed it again
+    jar = next(m for m in C.tarball.members if m.path.endswith(".jar"))
+    edited = replace(snap.install, digests={**snap.install.digests, jar.path: "0" * 64})
+    v = resources.install_dir(C, replace(snap, install=edited))
+    assert v.status == "drifted" and v.details["restore"] == (jar.path,)
+    assert "content differs" in v.actual
+    # hashed again with the same content (touched): still in sync
+    same = replace(snap.install, digests={**snap.install.digests, jar.path: jar.sha256})
+    assert resources.install_dir(C, replace(snap, install=same)).in_sync
+    # the managed files are not the release's to judge
+    managed = replace(snap.install, digests={**snap.install.digests, "conf/workers": "1" * 64})
+    assert resources.install_dir(C, replace(snap, install=managed)).in_sync
+    # an extraction without a record of verified digests gets one
+    unrecorded = resources.install_dir(C, replace(snap, install=replace(snap.install, recorded=0)))
+    assert (
+        unrecorded.status == "drifted" and unrecorded.details["record"] and not unrecorded.details["restore"]
+    )
 
 
 def test_install_dir_without_completion_marker_is_redone_from_scratch() -> None:
@@ -140,15 +165,25 @@ def test_launcher_patched_unpatched_and_unknown() -> None:
     assert v.status == "drifted" and v.content == C.launcher
     assert v.diff and "-  nohup ssh" in v.diff and " -tt ${worker}" in v.diff
     unknown = resources.launcher(C, with_file(CONVERGED["server06"], "launcher", "ssh ${worker} x\n"))
-    assert unknown.status == "drifted" and unknown.details["unknown"] and unknown.content is None
+    assert unknown.status == "drifted" and unknown.details["unknown"]
+    # one declaration whatever the node's shape: the drift report tells corrective from intentional
+    assert unknown.fingerprint == v.fingerprint == resources.launcher(C, CONVERGED["server06"]).fingerprint
 
 
 def test_services_needs_the_worker_live_on_the_master() -> None:
     assert resources.services(C, "server06", CONVERGED["server06"], CONVERGED["server08"]).in_sync
     master = CONVERGED["server08"]
-    not_live = replace(master, services=replace(master.services, live_workers=("server07", "server08")))
-    v = resources.services(C, "server06", CONVERGED["server06"], not_live)
-    assert v.status == "drifted" and "not live" in v.actual
+    listed = dict(master.services.listed or {})
+    del listed["server06"]
+    not_listed = replace(master, services=replace(master.services, listed=listed))
+    v = resources.services(C, "server06", CONVERGED["server06"], not_listed)
+    assert v.status == "drifted" and "not listed on the master" in v.actual
+    # a 1.x master keeps listing a dead worker for five minutes: listed is not live
+    silent = replace(master, services=replace(master.services, listed={**listed, "server06": 45}))
+    v = resources.services(C, "server06", CONVERGED["server06"], silent)
+    assert v.status == "drifted" and "listed on the master but silent for 45 s" in v.actual
+    recent = replace(master, services=replace(master.services, listed={**listed, "server06": 3}))
+    assert resources.services(C, "server06", CONVERGED["server06"], recent).in_sync
     down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
     assert resources.services(C, "server07", down, master).status == "missing"
 
