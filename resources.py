@@ -416,7 +416,7 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         for m in want.members
         if m.path not in MANAGED_FILES and (why := _member_damage(m, entries.get(m.path), have.digests))
     }
-    members = {m.path for m in want.members}
+    members = {m.path for m in want.members} - set(MANAGED_FILES)
     owners = sorted(p for p, e in entries.items() if p in members and (e.owner, e.group) != ROOT)
     problems = []
     if damage:

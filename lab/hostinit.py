@@ -37,7 +37,21 @@ def setup(host_dir: str, hostname: str) -> None:
     # sshd's pid file and privilege-separation dir must not be shared between hosts.
     mount("-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run")
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    hide_other_hosts(host_dir)
     socket.sethostname(hostname)
+
+
+def hide_other_hosts(host_dir: str) -> None:
+    """The lab's folder holds every host's files (their /root, private keys included) and the
+    control side's key: inside this host only its own folder is left at its usual path, so that
+    no host reads another's files through the machine's file system."""
+    lab_root = os.path.dirname(os.path.dirname(os.path.abspath(host_dir)))
+    keep = "/run/alluxio-lab-host"
+    os.makedirs(keep)
+    mount("--bind", host_dir, keep)
+    mount("-t", "tmpfs", "-o", "mode=755", "tmpfs", lab_root)
+    os.makedirs(host_dir)
+    mount("--move", keep, host_dir)
 
 
 def start_sshd(host_dir: str) -> None:

@@ -121,6 +121,10 @@ class Lab:
         tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
         tmp.replace(self.state_file)
 
+    def is_up(self) -> bool:
+        """True when a lab (this one, or another checkout's) exists on this machine."""
+        return bool(self.hosts()) or bool(self._namespaces())
+
     def hosts(self) -> dict[str, str]:
         """Lab host name -> IP address."""
         return {name: h["ip"] for name, h in self._state()["hosts"].items()}

@@ -1,22 +1,27 @@
 """One converge at a time per cluster: a lock on the master, taken before the first change.
 
 A converge with something to change takes ``/etc/alluxio-reconcile/lock`` on the master (an
-atomic ``mkdir``) when its first operation starts, and gives it back when its last operation
-ends. A second converge started meanwhile stops before its first operation, naming who holds
-the lock and since when; it changes nothing. A lock left by a converge that died expires after
-an hour (or can be removed by hand). A run with nothing to change, a dry run and the drift
-report take no lock: they only read.
+atomic ``mkdir``) when its first operation starts, and gives it back however the run ends:
+after its last operation, or when pyinfra disconnects from the master after a failure, an
+exception or Ctrl-C. A second converge started meanwhile stops before its first operation,
+naming who holds the lock and since when; it changes nothing. A lock whose holder provably died
+(it names this machine and a PID that no longer runs here) is taken over, saying so; one left
+by another machine expires after an hour (or can be removed by hand). A lock that cannot be
+taken at all (a read-only or full file system, no permission) is reported as that. A run with
+nothing to change, a dry run and the drift report take no lock: they only read.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
 import shlex
 import socket
 import time
+from collections.abc import Callable
 
-from pyinfra import state
+from pyinfra import logger, state
 from pyinfra.api import Host, State
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.state import BaseStateCallback
@@ -26,15 +31,23 @@ from facts.node import run_of
 
 LOCK = "/etc/alluxio-reconcile/lock"
 EXPIRES_MINUTES = 60
+_OWNER = re.compile(r"^(?P<user>\S+)@(?P<host>\S+) pid (?P<pid>\d+) since \S+$")
 
 
-def acquire_command(owner: str) -> str:
-    d = shlex.quote(LOCK)
+def acquire_command(owner: str, take_over: str | None = None) -> str:
+    """Shell printing ``acquired``, ``held OWNER`` or ``error MESSAGE`` (first line). With
+    ``take_over``, a lock still held by exactly that owner is removed first."""
+    d, folder, o = shlex.quote(LOCK), shlex.quote(LOCK.rpartition("/")[0]), shlex.quote(owner)
+    steal = (
+        f'[ "$(cat {d}/owner 2>/dev/null)" = {shlex.quote(take_over)} ] && rm -rf {d}; ' if take_over else ""
+    )
     return (
-        f"mkdir -p {shlex.quote(LOCK.rpartition('/')[0])} && "
-        f'if mkdir {d} 2>/dev/null || {{ [ -n "$(find {d} -maxdepth 0 -mmin +{EXPIRES_MINUTES})" ] '
-        f"&& rm -rf {d} && mkdir {d}; }}; then echo {shlex.quote(owner)} > {d}/owner; "
-        f'else echo "held by $(cat {d}/owner 2>/dev/null || echo unknown)" >&2; exit 1; fi'
+        f'err=$(mkdir -p {folder} 2>&1) || {{ echo "error $err"; exit 0; }}; {steal}'
+        f'[ -n "$(find {d} -maxdepth 0 -mmin +{EXPIRES_MINUTES} 2>/dev/null)" ] && rm -rf {d}; '
+        f"if err=$(mkdir {d} 2>&1); then "
+        f'if err=$(echo {o} 2>&1 > {d}/owner); then echo acquired; else rm -rf {d}; echo "error $err"; fi; '
+        f'elif [ -d {d} ]; then echo "held $(cat {d}/owner 2>/dev/null || echo unknown)"; '
+        f'else echo "error $err"; fi'
     )
 
 
@@ -43,31 +56,78 @@ def release_command(owner: str) -> str:
     return f'if [ "$(cat {d}/owner 2>/dev/null)" = {shlex.quote(owner)} ]; then rm -rf {d}; fi'
 
 
+def dead_holder(holder: str, here: str) -> bool:
+    """True when ``holder`` names this machine and a PID that does not run here."""
+    match = _OWNER.match(holder)
+    if not match or match.group("host") != here:
+        return False
+    try:
+        os.kill(int(match.group("pid")), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as someone else
+        return False
+    return False
+
+
 class ConvergeLock(BaseStateCallback):
-    """pyinfra callbacks taking the lock at the first operation and releasing it after the last."""
+    """Takes the lock at the first operation; gives it back after the last one, or whenever
+    pyinfra disconnects from the master first (the run failed or was interrupted)."""
 
     def __init__(self, master: Host) -> None:
         self.master = master
+        self.here = socket.gethostname()
         since = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        self.owner = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()} since {since}"
+        self.owner = f"{getpass.getuser()}@{self.here} pid {os.getpid()} since {since}"
         self.held = False
+        disconnect: Callable[[], None] = master.disconnect
+
+        def release_then_disconnect() -> None:
+            self.release()
+            disconnect()
+
+        # pyinfra disconnects every host however the run ends (its CLI's `finally`): the
+        # master's connection is still open at that point, and the lock goes with it.
+        master.disconnect = release_then_disconnect  # type: ignore[method-assign]
+
+    def _acquire(self, take_over: str | None = None) -> tuple[str, str]:
+        ok, output = self.master.run_shell_command(acquire_command(self.owner, take_over))
+        first = (output.stdout_lines or [""])[0] if ok else ""
+        status, _, rest = first.partition(" ")
+        if not ok or status not in ("acquired", "held", "error"):
+            return "error", (output.stderr or output.stdout or "no answer").strip()
+        return status, rest.strip()
 
     def operation_start(self, state: State, op_hash: str) -> None:  # type: ignore[override]
         if self.held:
             return
-        ok, output = self.master.run_shell_command(acquire_command(self.owner))
-        if not ok:
+        status, detail = self._acquire()
+        if status == "held" and dead_holder(detail, self.here):
+            logger.warning(
+                f"{self.master.print_prefix}took over {LOCK}: its holder ({detail}) is not running on "
+                "this machine any more"
+            )
+            status, detail = self._acquire(take_over=detail)
+        if status == "held":
             raise PyinfraError(
-                f"another converge is running on this cluster ({self.master.name}:{LOCK} "
-                f"{output.stderr.strip()}); nothing was changed. Run again when it is done "
-                f"(a lock older than {EXPIRES_MINUTES} minutes is taken over)."
+                f"another converge is running on this cluster ({self.master.name}:{LOCK} held by "
+                f"{detail}); nothing was changed. Run again when it is done (a lock older than "
+                f"{EXPIRES_MINUTES} minutes is taken over)."
+            )
+        if status == "error":
+            raise PyinfraError(
+                f"cannot take the converge lock {self.master.name}:{LOCK}: {detail}; nothing was changed"
             )
         self.held = True
 
     def operation_end(self, state: State, op_hash: str) -> None:  # type: ignore[override]
         if self.held and op_hash == state.get_op_order()[-1]:
-            self.master.run_shell_command(release_command(self.owner))
+            self.release()
+
+    def release(self) -> None:
+        if self.held:
             self.held = False
+            self.master.run_shell_command(release_command(self.owner))
 
 
 def one_converge_at_a_time(anything_to_change: bool) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -61,20 +63,35 @@ def test_files_written_on_one_host_are_not_seen_on_another(lab: Lab) -> None:
     ssh(
         lab,
         "server06",
-        "echo '10.9.9.9 only06' >> /etc/hosts && touch /root/only06 /opt/only06 /tmp/only06",
+        "echo '10.9.9.9 only06' >> /etc/hosts && touch /root/only06 /opt/only06 /tmp/only06 /mnt/only06",
     )
     try:
-        assert "only06" in ssh(lab, "server06", "cat /etc/hosts; ls /root /opt /tmp")
+        assert ssh(lab, "server06", "cat /etc/hosts; ls /root /opt /tmp /mnt").count("only06") == 5
         for other in ("server07", "server08", "server03"):
-            seen = ssh(lab, other, "cat /etc/hosts; ls -a /root /opt /tmp")
+            seen = ssh(lab, other, "cat /etc/hosts; ls -a /root /opt /tmp /mnt")
             assert "only06" not in seen, other
         assert "only06" not in Path("/etc/hosts").read_text()
+        assert not any(Path(d, "only06").exists() for d in ("/root", "/opt", "/tmp", "/mnt"))
     finally:
         ssh(
             lab,
             "server06",
-            "sed -i '/only06/d' /etc/hosts && rm -f /root/only06 /opt/only06 /tmp/only06",
+            "sed -i '/only06/d' /etc/hosts && rm -f /root/only06 /opt/only06 /tmp/only06 /mnt/only06",
         )
+
+
+def test_a_host_cannot_read_other_hosts_files_through_the_lab_folder(lab: Lab) -> None:
+    own = lab.host_dir("server06")
+    other_key = lab.host_dir("server08") / "etc" / "ssh" / "ssh_host_ed25519_key"
+    assert other_key.exists()  # on the machine it is there
+    seen = ssh(
+        lab, "server06", f"ls {lab.root} {lab.root / 'hosts'}; cat {other_key} {lab.control_key} 2>&1; true"
+    )
+    assert "PRIVATE KEY" not in seen and "No such file" in seen
+    assert ssh(lab, "server06", f"ls {lab.root / 'hosts'}").split() == ["server06"]
+    assert "control" not in ssh(lab, "server06", f"ls {lab.root}").split()
+    # its own folder stays where the lab expects it (sshd logs there)
+    assert "Starting session" in ssh(lab, "server06", f"cat {own}/sshd.log")
 
 
 def test_sed_in_place_works_on_etc_hosts(lab: Lab) -> None:
@@ -158,23 +175,26 @@ def test_add_a_host_and_refuse_an_address_in_use(lab: Lab) -> None:
     )
 
 
-def test_refuses_to_run_without_root() -> None:
-    result = subprocess.run(
-        [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            sys.executable,
-            "-m",
-            "lab",
-            "up",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).parent.parent,
-    )
-    assert result.returncode == 1
+def test_refuses_to_run_without_root(tmp_path: Path) -> None:
+    # As an unprivileged user, who may not read the checkout (root's clones live under /root,
+    # mode 700) nor its virtual environment: a world-readable copy of the lab package (standard
+    # library only) and the system's Python.
+    copy = Path(tempfile.mkdtemp(prefix="alluxio-lab-nobody-"))
+    try:
+        copy.chmod(0o755)
+        shutil.copytree(
+            Path(__file__).parent.parent / "lab", copy / "lab", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else os.path.realpath(sys.executable)
+        result = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-m", "lab", "up"],
+            capture_output=True,
+            text=True,
+            cwd=copy,
+        )
+    finally:
+        shutil.rmtree(copy)
+    assert result.returncode == 1, result.stderr
     assert "needs root" in result.stderr
 
 
@@ -218,3 +238,21 @@ def test_up_repairs_a_broken_host_and_down_removes_everything(lab: Lab) -> None:
     assert not any(_alive(pid) for pid in pids)
     assert "10.0.1.0/24" not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
     lab.up()  # leave it up for the rest of the session
+
+
+def test_the_suite_refuses_to_run_beside_another_lab(lab: Lab, tmp_path: Path) -> None:
+    """A second test session (another clone's, say) says so and leaves the lab alone."""
+    hosts = lab.hosts()
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("def test_nothing(lab):\n    pass\n")
+    conftest = Path(__file__).parent / "conftest.py"
+    (tmp_path / "conftest.py").write_text(conftest.read_text())
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe), "-k", "nothing"],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "a lab is already up on this machine" in done.stdout + done.stderr
+    assert lab.hosts() == hosts
+    assert ssh(lab, "server06", "hostname").strip() == "server06"  # still up, untouched

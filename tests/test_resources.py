@@ -194,3 +194,14 @@ def test_converged_recording_is_in_sync_everywhere_and_bare_nowhere() -> None:
         assert all(v.in_sync for v in conv.values()), {r: v.actual for r, v in conv.items() if not v.in_sync}
         bare = resources.node_verdicts(C, name, BARE)
         assert not any(v.in_sync for v in bare.values())
+
+
+def test_the_files_other_resources_manage_are_theirs_alone() -> None:
+    """conf/workers is shipped, but its owner, mode and content are workers_file's business."""
+    snap = CONVERGED["server06"]
+    entries = dict(snap.install.entries or {})
+    entries["conf/workers"] = replace(entries["conf/workers"], owner="alluxio", mode="600", size=1)
+    install = replace(
+        snap.install, entries=entries, digests={**snap.install.digests, "conf/workers": "2" * 64}
+    )
+    assert resources.install_dir(C, replace(snap, install=install)).in_sync

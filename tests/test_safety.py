@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ import pytest
 from bench.inventories import inventory_variant
 from demo_release import build
 from lab import Lab
+from operations.util import write_file
 from tests.labutil import (
     MASTER,
     PROJECT,
@@ -24,7 +28,11 @@ from tests.labutil import (
     converge,
     drift,
     host,
+    host_state,
     not_in_sync,
+    release_data,
+    ssh,
+    wait_until,
     wait_worker_count,
     worker_count,
 )
@@ -188,6 +196,101 @@ def test_interrupted_upload_extraction_and_swap_are_redone_and_the_journal_kept(
     assert wait_worker_count(lab, 3) == 3
 
 
+def test_a_file_changed_since_it_was_read_is_not_overwritten(lab: Lab, tarball: Path) -> None:
+    """The guard of every write, run for real on a host: the file is replaced only if it still
+    holds what the reading saw."""
+    lab.reset()
+    h = host(lab, "server06")
+    read = h.file("/etc/hosts").content  # what a reading saw
+    (write,) = write_file("/etc/hosts", read.decode() + "10.0.1.13\tserver08\n", "644", read)
+    lab.exec("server06", ["sh", "-c", "echo '10.9.9.9 edited-meanwhile' >> /etc/hosts"], check=True)
+    done = lab.exec("server06", ["sh", "-c", write])
+    assert done.returncode == 1
+    assert "/etc/hosts changed since it was read; not overwritten (run again)" in done.stderr
+    assert "edited-meanwhile" in h.file("/etc/hosts").content_string
+    assert "server08" not in h.file("/etc/hosts").content_string
+    assert not h.file("/etc/.hosts.alluxio-reconcile.tmp").exists
+    # with what it holds now, the same write goes through, atomically (a rename)
+    (write,) = write_file("/etc/hosts", "127.0.0.1\tlocalhost\n", "644", h.file("/etc/hosts").content)
+    inode = h.check_output("stat -c %i /etc/hosts")
+    assert lab.exec("server06", ["sh", "-c", write]).returncode == 0
+    assert h.file("/etc/hosts").content_string == "127.0.0.1\tlocalhost\n"
+    assert h.check_output("stat -c %i /etc/hosts") != inode
+
+
+def test_a_tarball_corrupted_after_upload_is_detected_and_replaced(lab: Lab, tarball: Path) -> None:
+    lab.reset()
+    converge(lab, tarball).ok()
+    remote = f"/opt/{tarball.name}"
+    size = host(lab, "server06").file(remote).size
+    # one byte flipped, size kept; and a stale half upload beside it
+    lab.exec("server06", ["sh", "-c", f"printf 'X' | dd of={remote} bs=1 seek=1000 conv=notrunc status=none; "
+                          f"echo junk > /opt/.{tarball.name}.part"], check=True)  # fmt: skip
+    assert host(lab, "server06").file(remote).size == size
+    code, document, _ = drift(lab, tarball)
+    assert code == 2 and not_in_sync(document) == {("server06", "tarball")}
+    run = converge(lab, tarball).ok()
+    assert ("4. The tarball is on every other node, sent from the master", "server06") in changed_pairs(run)
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    assert host(lab, "server06").check_output(f"sha256sum {remote}").split()[0] == digest
+    assert not host(lab, "server06").file(f"/opt/.{tarball.name}.part").exists
+    assert drift(lab, tarball)[0] == 0
+
+
+TAR_THAT_HANGS = """#!/bin/sh
+# tar as usual, but an extraction into the hidden folder hangs once extracted, until killed
+# (its PID is that of the sleep it becomes)
+case "$*" in
+  *.partial*) /tmp/real-tar "$@"; echo $$ > /tmp/tar-started; exec sleep 600 ;;
+  *) exec /tmp/real-tar "$@" ;;
+esac
+"""
+
+
+def test_an_extraction_killed_midway_leaves_the_old_release_in_use(
+    lab: Lab, tarball: Path, tmp_path: Path
+) -> None:
+    lab.reset()
+    converge(lab, tarball).ok()
+    old_marker = host(lab, "server06").file(f"{INSTALL}/.alluxio-reconcile").content_string.splitlines()[0]
+    newer = build(tmp_path, pad_mb=1)  # the same release, rebuilt: another tarball, a fresh extraction
+    (lab.host_dir("server06") / "tmp" / "tar").write_text(TAR_THAT_HANGS)
+    lab.exec(
+        "server06",
+        [
+            "sh",
+            "-c",
+            "cp /usr/bin/tar /tmp/real-tar && chmod 755 /tmp/tar && mount --bind /tmp/tar /usr/bin/tar",
+        ],
+        check=True,
+    )
+    runs: dict[str, Run] = {}
+    thread = threading.Thread(target=lambda: runs.setdefault("run", converge(lab, newer)))
+    thread.start()
+    try:
+        pid = wait_until(lambda: host(lab, "server06").file("/tmp/tar-started").content_string.strip(),
+                         "the extraction on server06 to begin", 120)  # fmt: skip
+        lab.exec("server06", ["kill", "-9", pid], check=True)  # killed midway: before the swap
+    finally:
+        thread.join()
+        lab.exec("server06", ["umount", "/usr/bin/tar"], check=True)
+    run = runs["run"]
+    assert run.returncode != 0 and op_hosts(run.errors(), "4. The release is extracted") == ["server06"]
+    h = host(lab, "server06")
+    assert h.file(f"{INSTALL}/.alluxio-reconcile").content_string.splitlines()[0] == old_marker
+    assert (
+        h.file(f"{INSTALL}/bin/alluxio-start.sh").exists and h.file(f"{INSTALL}/conf/alluxio-env.sh").exists
+    )
+    assert h.file("/opt/.alluxio-1.2.0.partial").exists  # the interrupted one, never used
+    converge(lab, newer).ok()
+    assert drift(lab, newer)[0] == 0
+    assert not h.file("/opt/.alluxio-1.2.0.partial").exists
+
+
+def op_hosts(results: dict[str, list[str]], prefix: str) -> list[str]:
+    return next((hosts for name, hosts in results.items() if name.startswith(prefix)), [])
+
+
 def _hide(lab: Lab, name: str, path: str) -> None:
     """Make ``path`` not executable inside one host only (a file bind-mounted over it)."""
     lab.exec(name, ["sh", "-c", f"echo hidden > /tmp/hidden && mount --bind /tmp/hidden {path}"], check=True)
@@ -218,35 +321,86 @@ def test_a_launcher_of_unknown_shape_is_reported_and_left_alone(lab: Lab, tarbal
     digest = host(lab, "server06").check_output(f"sha256sum {launcher}")
     code, document, _ = drift(lab, tarball)
     assert code == 2 and not_in_sync(document) == {("server06", "launcher")}
-    assert "unknown shape" in document["hosts"]["server06"]["resources"]["launcher"]["actual"]
+    reported = document["hosts"]["server06"]["resources"]["launcher"]
+    assert "unknown shape" in reported["actual"]
+    assert reported["cause"] == "corrective"  # changed on the host, not a new declaration
     run = converge(lab, tarball)
     assert "unknown shape" in run.stderr
     assert host(lab, "server06").check_output(f"sha256sum {launcher}") == digest
     assert not changed_pairs(run)
 
 
+LOCK = "/etc/alluxio-reconcile/lock"
+
+
 def test_two_converges_at_once_one_refuses_and_nothing_is_corrupted(lab: Lab, tmp_path: Path) -> None:
     lab.reset()
     big = build(tmp_path, pad_mb=48)  # a cold converge that takes a while
     runs: dict[str, Run] = {}
-
-    def start(label: str) -> None:
-        runs[label] = converge(lab, big)
-
-    first = threading.Thread(target=start, args=("first",))
+    first = threading.Thread(target=lambda: runs.setdefault("first", converge(lab, big)))
     first.start()
-    time.sleep(1.5)  # the first is reading or converging by now
-    start("second")
-    first.join()
-    done = [r for r in runs.values() if r.returncode == 0]
-    refused = [r for r in runs.values() if r.returncode != 0]
-    assert len(done) == 1 and len(refused) == 1, [r.stderr[-2000:] for r in runs.values()]
-    assert "another converge is running on this cluster" in refused[0].stderr
-    assert "nothing was changed" in refused[0].stderr
-    assert not changed_pairs(refused[0])
+    try:
+        # rendezvous: the first run holds the lock (it is converging)
+        wait_until(
+            lambda: host(lab, MASTER).file(LOCK).is_directory, "the first converge to hold the lock", 60
+        )
+        runs["second"] = converge(lab, big)
+    finally:
+        first.join()
+    runs["first"].ok()
+    refused = runs["second"]
+    assert refused.returncode != 0 and refused.results is None
+    assert re.search(
+        rf"another converge is running on this cluster \({MASTER}:{LOCK} held by root@\S+ pid \d+ since ",
+        refused.stderr,
+    )
+    assert "nothing was changed" in refused.stderr and "--> Starting operation" not in refused.stderr
     code, document, _ = drift(lab, big)
     assert code == 0, not_in_sync(document)
-    assert not host(lab, MASTER).file("/etc/alluxio-reconcile/lock").exists
+    assert not host(lab, MASTER).file(LOCK).exists
+
+
+def test_a_refused_converge_changes_nothing_on_any_host(lab: Lab, tarball: Path) -> None:
+    lab.reset()
+    holder = "ops@elsewhere pid 4242 since 2026-01-01T00:00:00+0000"
+    lab.exec(MASTER, ["sh", "-c", f"mkdir -p {LOCK} && echo '{holder}' > {LOCK}/owner"], check=True)
+    before = host_state(lab)
+    run = converge(lab, tarball)
+    assert run.returncode != 0 and run.results is None
+    assert f"held by {holder}); nothing was changed" in run.stderr
+    assert host_state(lab) == before  # files, owners, modes, digests and processes, every host
+
+
+def test_a_failed_run_gives_the_lock_back(lab: Lab, tarball: Path) -> None:
+    lab.reset()
+    # a JAVA that exists nowhere: the preflight fails on every host ("No hosts remaining!")
+    failed = converge(lab, tarball, "--data", 'alluxio_env={"JAVA": "/nowhere/bin/java"}')
+    assert failed.returncode != 0 and "lacks: java=/nowhere/bin/java" in failed.stderr
+    assert not host(lab, MASTER).file(LOCK).exists
+    converge(lab, tarball).ok()
+
+
+def test_a_lock_left_by_a_dead_process_here_is_taken_over(lab: Lab, tarball: Path) -> None:
+    lab.reset()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a PID of this machine that no longer runs
+    holder = f"root@{socket.gethostname()} pid {gone.pid} since 2026-01-01T00:00:00+0000"
+    lab.exec(MASTER, ["sh", "-c", f"mkdir -p {LOCK} && echo '{holder}' > {LOCK}/owner"], check=True)
+    run = converge(lab, tarball).ok()
+    assert f"took over {LOCK}: its holder ({holder}) is not running on this machine any more" in run.stderr
+    assert not host(lab, MASTER).file(LOCK).exists
+
+
+def test_a_lock_that_cannot_be_taken_says_why(lab: Lab, tarball: Path) -> None:
+    lab.reset()
+    lab.exec(MASTER, ["mount", "-o", "remount,ro", "/etc"], check=True)
+    try:
+        run = converge(lab, tarball)
+    finally:
+        lab.exec(MASTER, ["mount", "-o", "remount,rw", "/etc"], check=True)
+    assert run.returncode != 0
+    assert f"cannot take the converge lock {MASTER}:{LOCK}" in run.stderr
+    assert "Read-only file system" in run.stderr and "another converge" not in run.stderr
 
 
 # ----- nothing is lost -----------------------------------------------------------------------
@@ -284,34 +438,65 @@ def test_modes_and_owners_are_repaired_as_drift(lab: Lab, tarball: Path) -> None
     assert drift(lab, tarball)[0] == 0
 
 
+def _decoded_tokens(text: str) -> list[bytes]:
+    """Every long base64 token of ``text``, decoded (a file the tool read would travel as one:
+    the base64 of a tar holding it, or of the file itself)."""
+    decoded = []
+    for token in re.findall(r"[A-Za-z0-9+/]{48,}={0,2}", text):
+        try:
+            decoded.append(base64.b64decode(token + "=" * (-len(token) % 4)))
+        except (binascii.Error, ValueError):
+            continue
+    return decoded
+
+
 def test_the_private_key_never_reaches_the_control_side(lab: Lab, tarball: Path) -> None:
     lab.reset()
-    run = converge(lab, tarball, "-vvv")
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = converge(lab, tarball, "-vvv").ok()
     key = host(lab, MASTER).file("/root/.ssh/id_rsa").content_string
     secret = [line for line in key.splitlines() if line and not line.startswith("-----")]
     assert len(secret) > 10
-    again = converge(lab, tarball, "-vvv")
+    blob = base64.b64decode("".join(secret))  # the key itself, as bytes
+    again = converge(lab, tarball, "-vvv").ok()
+    drifted = lab.run([sys.executable, "drift.py", "inventory.py", *release_data(tarball), "-v"],
+                      capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
     _, document, _ = drift(lab, tarball, "-v")
-    outputs = run.stdout + run.stderr + again.stdout + again.stderr + json.dumps(document)
+    outputs = "".join([run.stdout, run.stderr, again.stdout, again.stderr, drifted.stdout, drifted.stderr,
+                       json.dumps(document)])  # fmt: skip
     assert "Loaded fact" in again.stderr or "node.NodeState" in again.stderr  # it was verbose
-    for line in secret:
+    assert "@@alluxio-reconcile@@ files" in again.stderr  # the one reading's output was shown
+    for line in secret:  # PEM lines
         assert line not in outputs
+    assert base64.b64encode(key.encode()).decode()[:60] not in outputs  # the file as base64
+    for data in _decoded_tokens(outputs):  # inside anything sent as base64 (a tar, a file)
+        assert key.encode() not in data and blob not in data and secret[1].encode() not in data
+    # the key file is on the master only: not on the workers, nowhere on the control side
+    for name in ("server06", "server07"):
+        assert not host(lab, name).file("/root/.ssh/id_rsa").exists
+    places = [str(lab.root / "control"), str(PROJECT), "/tmp", "/root/.ssh"]
+    found = subprocess.run(["grep", "-rlsF", "--", secret[1], *places], capture_output=True, text=True)
+    assert found.stdout == "", found.stdout
 
 
 def test_hostile_values_reach_no_shell(lab: Lab, tarball: Path) -> None:
     lab.reset()
+    # Each payload leaves its own marker if any shell ever evaluates it. ALLUXIO_JAVA_OPTS is
+    # word-split onto the java command line by the release, so its payload has no space.
     hostile = {
-        "ALLUXIO_JAVA_OPTS": "$(touch /tmp/pwned)",
+        "ALLUXIO_JAVA_OPTS": "-Dpwn=$(touch${IFS}/tmp/pwned1)",
         "EXTRA": "`touch /tmp/pwned2`; touch /tmp/pwned3 'x",
+        "MORE": '"; touch /tmp/pwned4; echo "',
     }
-    run = converge(lab, tarball, "--data", f"alluxio_env={json.dumps(hostile)}")
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = converge(lab, tarball, "--data", f"alluxio_env={json.dumps(hostile)}").ok()
     assert worker_count(lab) == 3  # every daemon started with that alluxio-env.sh sourced
-    for name in NODES:
-        assert host(lab, name).run("ls /tmp/pwned /tmp/pwned2 /tmp/pwned3").rc != 0, name
-        env = host(lab, name).file(f"{INSTALL}/conf/alluxio-env.sh").content_string
-        assert "ALLUXIO_JAVA_OPTS='$(touch /tmp/pwned)'" in env
+    for name in (*NODES, "server03"):
+        for marker in ("pwned1", "pwned2", "pwned3", "pwned4"):
+            assert not host(lab, name).file(f"/tmp/{marker}").exists, (name, marker)
+        if name in NODES:
+            env = host(lab, name).file(f"{INSTALL}/conf/alluxio-env.sh").content_string
+            assert "ALLUXIO_JAVA_OPTS='-Dpwn=$(touch${IFS}/tmp/pwned1)'" in env
+    assert "-Dpwn=$(touch${IFS}/tmp/pwned1)" in ssh(lab, MASTER, "ps -eo args")  # as a literal value
+    assert run.changed()
 
 
 def test_a_changed_host_key_is_not_trusted_unless_accepted(lab: Lab, tarball: Path) -> None:
