@@ -34,6 +34,9 @@ def setup(host_dir: str, hostname: str) -> None:
     )
     for name in ("root", "opt", "tmp", "mnt"):
         mount("--bind", f"{host_dir}/{name}", f"/{name}")
+    # /var is the machine's, but for the folder where a host keeps its backups
+    os.makedirs("/var/backups", exist_ok=True)
+    mount("--bind", f"{host_dir}/backups", "/var/backups")
     # sshd's pid file and privilege-separation dir must not be shared between hosts.
     mount("-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run")
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)

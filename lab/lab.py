@@ -10,7 +10,7 @@ addressed to a lab host can leave the machine even by mistake.
 All state lives under one folder (``ALLUXIO_LAB_DIR``, default ``/var/lib/alluxio-lab``):
 ``state.json`` (hosts and their PID 1), ``control/ssh`` (the control key pair and a known_hosts of
 every lab host) and ``hosts/<name>/`` (the host's ``etc`` overlay layer, ``root``, ``opt``,
-``tmp``, ``mnt`` and ``sshd.log``).
+``tmp``, ``mnt``, ``backups`` (its ``/var/backups``) and ``sshd.log``).
 """
 
 from __future__ import annotations
@@ -368,6 +368,7 @@ class Lab:
             ("opt", 0o755),
             ("tmp", 0o1777),
             ("mnt", 0o755),
+            ("backups", 0o755),
         ):
             (d / sub).mkdir(parents=True, exist_ok=True)
             os.chmod(d / sub, mode)

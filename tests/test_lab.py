@@ -63,20 +63,24 @@ def test_files_written_on_one_host_are_not_seen_on_another(lab: Lab) -> None:
     ssh(
         lab,
         "server06",
-        "echo '10.9.9.9 only06' >> /etc/hosts && touch /root/only06 /opt/only06 /tmp/only06 /mnt/only06",
+        "echo '10.9.9.9 only06' >> /etc/hosts && "
+        "touch /root/only06 /opt/only06 /tmp/only06 /mnt/only06 /var/backups/only06",
     )
     try:
-        assert ssh(lab, "server06", "cat /etc/hosts; ls /root /opt /tmp /mnt").count("only06") == 5
+        assert (
+            ssh(lab, "server06", "cat /etc/hosts; ls /root /opt /tmp /mnt /var/backups").count("only06") == 6
+        )
         for other in ("server07", "server08", "server03"):
-            seen = ssh(lab, other, "cat /etc/hosts; ls -a /root /opt /tmp /mnt")
+            seen = ssh(lab, other, "cat /etc/hosts; ls -a /root /opt /tmp /mnt /var/backups")
             assert "only06" not in seen, other
         assert "only06" not in Path("/etc/hosts").read_text()
-        assert not any(Path(d, "only06").exists() for d in ("/root", "/opt", "/tmp", "/mnt"))
+        assert not any(Path(d, "only06").exists() for d in ("/root", "/opt", "/tmp", "/mnt", "/var/backups"))
     finally:
         ssh(
             lab,
             "server06",
-            "sed -i '/only06/d' /etc/hosts && rm -f /root/only06 /opt/only06 /tmp/only06 /mnt/only06",
+            "sed -i '/only06/d' /etc/hosts && "
+            "rm -f /root/only06 /opt/only06 /tmp/only06 /mnt/only06 /var/backups/only06",
         )
 
 
