@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from facts.release import PATCHED, UNPATCHED, launcher_shape, patch_launcher
+from facts.services import DEFAULT_RAM_FOLDER
 
 # Releases this tool is proven on: each has a demo release that conforms to the real one
 # (tests/test_conformance.py) and passes the end-to-end suite. 1.4.0 adds a proxy daemon, a
@@ -44,7 +45,14 @@ DATA_KEYS: dict[str, str] = {
     "alluxio_underfs_address": "under storage address (default hdfs://server03:8020/alluxio)",
     "alluxio_version": f"release version, one of {', '.join(SUPPORTED_VERSIONS)} (default 1.2.0)",
     "alluxio_accept_new_host_keys": "true: trust a node's changed host key (default false)",
+    "alluxio_restart": "how workers restart for a change that concerns them: rolling (default) or all",
+    "alluxio_health_seconds": "how long a (re)started worker may take to be live on the master (default 30)",
 }
+RESTART_MODES = ("rolling", "all")
+# alluxio-env.sh variables that only workers read (a change restarts workers only), and those
+# only the master reads; every other variable concerns both.
+WORKER_ONLY_ENV = ("ALLUXIO_WORKER_MEMORY_SIZE", "ALLUXIO_RAM_FOLDER", "ALLUXIO_WORKER_JAVA_OPTS")
+MASTER_ONLY_ENV = ("ALLUXIO_MASTER_JAVA_OPTS",)
 DEFAULT_UNDERFS = "hdfs://server03:8020/alluxio"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.I)
 _SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -156,6 +164,8 @@ class Cluster(BaseModel):
     env: tuple[tuple[str, str], ...]
     underfs_address: str
     accept_new_host_keys: bool = False
+    restart: str = "rolling"
+    health_seconds: int = 30
     install_root: str = "/opt"
 
     # ----- names and paths -------------------------------------------------------------
@@ -190,12 +200,7 @@ class Cluster(BaseModel):
 
     @property
     def alluxio_env(self) -> str:
-        settings = [
-            ("ALLUXIO_MASTER_HOSTNAME", self.master),
-            ("ALLUXIO_UNDERFS_ADDRESS", self.underfs_address),
-            *self.env,
-        ]
-        lines = [f"{name}={shlex.quote(value)}" for name, value in settings]
+        lines = [f"{name}={shlex.quote(value)}" for name, value in self.env_settings.items()]
         return "#!/usr/bin/env bash\n" + MANAGED_BY + "\n" + "\n".join(lines) + "\n"
 
     @property
@@ -209,6 +214,19 @@ class Cluster(BaseModel):
         if not self.launcher_needs_patch:
             return self.tarball.launcher
         return patch_launcher(self.tarball.launcher)
+
+    @property
+    def ram_folder(self) -> str:
+        return dict(self.env).get("ALLUXIO_RAM_FOLDER") or DEFAULT_RAM_FOLDER
+
+    @property
+    def env_settings(self) -> dict[str, str]:
+        """Every variable conf/alluxio-env.sh sets."""
+        return {
+            "ALLUXIO_MASTER_HOSTNAME": self.master,
+            "ALLUXIO_UNDERFS_ADDRESS": self.underfs_address,
+            **dict(self.env),
+        }
 
     @property
     def worker_list_path(self) -> str:
@@ -310,6 +328,12 @@ def declare(
     accept = all_data.get("alluxio_accept_new_host_keys", False)
     if not isinstance(accept, bool):
         raise InventoryError(f"--data alluxio_accept_new_host_keys={accept!r}: true or false")
+    restart = all_data.get("alluxio_restart", "rolling")
+    if restart not in RESTART_MODES:
+        raise InventoryError(f"--data alluxio_restart={restart!r}: one of {', '.join(RESTART_MODES)}")
+    health = all_data.get("alluxio_health_seconds", 30)
+    if isinstance(health, bool) or not isinstance(health, int) or not 1 <= health <= 3600:
+        raise InventoryError(f"--data alluxio_health_seconds={health!r}: whole seconds, 1 to 3600")
 
     tarball = Tarball.read(tarball_path, f"alluxio-{version}")
     _check_launcher(tarball, version)
@@ -323,6 +347,8 @@ def declare(
         env=env,
         underfs_address=underfs,
         accept_new_host_keys=accept,
+        restart=restart,
+        health_seconds=health,
     )
     return _CURRENT
 

@@ -1,4 +1,5 @@
-"""Converge the inventory's hosts into the Alluxio cluster the post builds by hand.
+"""Converge the inventory's hosts into the Alluxio cluster the post builds by hand, and keep it
+there through day two (a version change, workers added or retired, changed settings).
 
     pyinfra inventory.py deploy.py -y --data alluxio_tarball=PATH     # converge
     pyinfra inventory.py deploy.py --dry --diff --data ...            # what would change
@@ -12,16 +13,20 @@ operations by each host's sequence, so the master's sequence must hold them all.
 from pyinfra import host
 
 from cluster import current
-from operations import conf, hosts, lock, preflight, record, release, services, ssh, util
+from operations import conf, hosts, journal, lock, plan, preflight, record, release, services, ssh, util
 
 util.name_deploy_file(__file__)  # pyinfra inspects the call stack per operation: keep it cheap
 
 master = host.name == current().master
-plan = services.plan()  # decided once, on the state before anything changes
-lock.one_converge_at_a_time(plan.anything_to_change)  # a lock on the master while changing
+todo = plan.plan()  # decided once, on the state before anything changes
+lock.one_converge_at_a_time(todo.anything_to_change)  # a lock on the master while changing
 
 preflight.node_ready(name="0. The node has what the release needs")
-services.stopped(name="1. Stop Alluxio before changing what it runs from", when=plan.stop_first)
+services.stopped(
+    name="1. Stop Alluxio before replacing the folder it runs from",
+    when=host.name in todo.stop_first,
+    why=todo.why,
+)
 hosts.etc_hosts(name="2. Every cluster name resolves on every node")
 if master:
     ssh.key_pair(name="3. The master has a key pair")
@@ -34,9 +39,13 @@ release.extracted(name="4. The release is extracted, complete, root:root")
 conf.workers_file(name="5. conf/workers lists exactly the workers")
 conf.alluxio_env(name="6. conf/alluxio-env.sh is as declared")
 release.launcher_patched(name="7. The launcher says ssh -tt")
+services.stopped(name="8. Stop the release being left (a version change)", when=todo.switch, why=todo.why)
 if master:
-    services.formatted(name="8. The journal is formatted, once")
-services.started(name="8. Alluxio runs", start_all=plan.start_all)
+    journal.in_place(name="8. The journal is in the release that runs: formatted once, carried over")
+services.retired(name="8. Hosts that are no workers run none")
+services.started(name="8. Alluxio runs", start_all=todo.start_all, restart_master=todo.restart_master)
+services.restarted(name="8. Workers restart one at a time", rolling=todo.rolling, _serial=True)
 if master:
     services.healthy(name="9. The master counts every worker as live")
-record.applied(name="10. Record what this converge applied (for the drift report)")
+release.pruned(name="10. Only the previous release stays beside this one")
+record.applied(name="11. Record what this converge applied (for the drift report)")

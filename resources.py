@@ -35,8 +35,9 @@ NODE_RESOURCES = (
     "workers_file",
     "launcher",
     "services",
+    "old_releases",
 )
-MASTER_RESOURCES = ("ssh_keypair", "known_hosts")
+MASTER_RESOURCES = ("ssh_keypair", "known_hosts", "journal")
 ROOT = ("root", "root")
 
 
@@ -85,6 +86,7 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
         master=master,
         worker_list_path=cluster.worker_list_path if master else "",
         java=dict(cluster.env).get("JAVA", ""),
+        ram_folder=cluster.ram_folder,
     )
 
 
@@ -490,11 +492,7 @@ def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
 
 def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     path = f"{cluster.install_dir}/{ENV_PATH}"
-    desired_settings = {
-        "ALLUXIO_MASTER_HOSTNAME": cluster.master,
-        "ALLUXIO_UNDERFS_ADDRESS": cluster.underfs_address,
-        **dict(cluster.env),
-    }
+    desired_settings = cluster.env_settings
     verdict = _text_verdict(
         "alluxio_env",
         path,
@@ -510,33 +508,128 @@ def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
 
 # ----- services --------------------------------------------------------------------------
 def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeSnapshot | None) -> Verdict:
-    """The master runs on the master, a worker on each worker, and the master counts every
-    worker as live: listed, with a heartbeat within the last LIVE_WITHIN_SECONDS (a 1.x master
-    keeps listing a dead worker for five minutes)."""
+    """The master runs on the master and a worker on each worker, from the declared release
+    folder, and the master counts every worker as live: listed, with a heartbeat within the
+    last LIVE_WITHIN_SECONDS (a 1.x master keeps listing a dead worker for five minutes). A
+    managed host that is no worker (retired) runs no worker and has no RAM folder mounted, and
+    the master does not list it. The master listing a worker the inventory does not know is
+    drift too (named, not acted on: the tool cannot reach it)."""
     want, have, problems = [], [], []
+    details: dict[str, Any] = {}
     s = snap.services
+    home = cluster.install_dir
+
+    def elsewhere(pids: tuple[int, ...]) -> str:
+        others = sorted(h for h in s.homes_of(pids) if h != home)
+        return f" from {', '.join(others) or 'an unknown folder'}" if others else ""
+
     if name == cluster.master:
-        want.append("master")
-        have.append("master" if s.master_pids else "master down")
+        want.append(f"master from {home}")
         if not s.master_pids:
+            have.append("master down")
             problems.append("master")
+        else:
+            have.append("master" + elsewhere(s.master_pids))
+            if elsewhere(s.master_pids):
+                problems.append("master")
+        listed = s.listed or {}
+        managed = set(cluster.names)
+        details["forget"] = tuple(sorted(h for h in listed if h in managed and h not in cluster.workers))
+        details["unknown"] = tuple(sorted(h for h in listed if h not in managed))
+        if details["forget"]:
+            have.append(f"lists retired worker(s) {' '.join(details['forget'])}")
+        if details["unknown"]:
+            have.append(f"lists worker(s) not in the inventory: {' '.join(details['unknown'])}")
     if name in cluster.workers:
-        want.append(f"worker (live on the master: a heartbeat within {LIVE_WITHIN_SECONDS} s)")
+        want.append(f"worker from {home} (live on the master: a heartbeat within {LIVE_WITHIN_SECONDS} s)")
         listed = master_snap.services.listed if master_snap else None
         age = listed.get(name) if listed else None
         live = age is not None and age <= LIVE_WITHIN_SECONDS
-        state = "worker" if s.worker_pids else "worker down"
+        state = "worker" + elsewhere(s.worker_pids) if s.worker_pids else "worker down"
         if s.worker_pids and age is None:
             state += ", not listed on the master"
         elif age is not None and not live:
             state += f", listed on the master but silent for {age} s"
         have.append(state)
-        if not s.worker_pids or not live:
+        if not s.worker_pids or not live or elsewhere(s.worker_pids):
             problems.append("worker")
-    if not want:
-        return Verdict("services", IN_SYNC, "none", "none")
-    status = IN_SYNC if not problems else MISSING_STATUS if not (s.master_pids or s.worker_pids) else DRIFTED
-    return Verdict("services", status, ", ".join(want), ", ".join(have), details={"down": tuple(problems)})
+    else:
+        want.append("no worker, RAM folder unmounted")
+        if s.worker_pids or s.ram_mounted:
+            have.append(
+                ", ".join(["a worker runs"] * bool(s.worker_pids) + ["RAM folder mounted"] * s.ram_mounted)
+            )
+            details["retire"] = True
+        else:
+            have.append("no worker")
+    details["down"] = tuple(problems)
+    drifted = bool(problems or details.get("retire") or details.get("forget") or details.get("unknown"))
+    status = (
+        IN_SYNC
+        if not drifted
+        else MISSING_STATUS
+        if problems and not (s.master_pids or s.worker_pids)
+        else DRIFTED
+    )
+    return Verdict("services", status, ", ".join(want), ", ".join(have), details=details)
+
+
+# ----- the journal and the releases around -----------------------------------------------------
+def journal(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    """The master's journal (the file system's metadata) lives in the declared release folder,
+    formatted once; on a version change it is carried over from the release the cluster ran,
+    never formatted again. Several journals: the tool will not choose."""
+    found = snap.releases.journals
+    here = cluster.release
+    desired = f"in {here}/journal"
+    if found == (here,):
+        return Verdict("journal", IN_SYNC, desired, desired, declared=here)
+    if not found:
+        return Verdict(
+            "journal", MISSING_STATUS, desired, "no journal in any release folder: formatted once",
+            declared=here, details={"format": True},
+        )  # fmt: skip
+    if len(found) == 1:
+        old = found[0].removeprefix("alluxio-")
+        return Verdict(
+            "journal",
+            DRIFTED,
+            desired,
+            f"in {found[0]}/journal: version change {old} -> {cluster.version}, to carry over",
+            declared=here,
+            details={"carry_from": found[0]},
+        )
+    return Verdict(
+        "journal",
+        DRIFTED,
+        desired,
+        f"several journals: {', '.join(f'{f}/journal' for f in found)}; the tool will not choose",
+        declared=here,
+        details={"refused": found},
+    )
+
+
+KEEP_PREVIOUS = 1  # release folders kept beside the declared one, for a rollback
+
+
+def old_releases(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    """Beside the declared release, only the previous one stays (the most recently extracted
+    other folder, so that declaring it again rolls back without sending it again); older ones
+    go with their tarballs, never a folder that holds a journal."""
+    folders = snap.releases.folders
+    others = sorted((f for f in folders if f != cluster.release), key=lambda f: folders[f], reverse=True)
+    kept = others[:KEEP_PREVIOUS]
+    remove = tuple(f for f in others[KEEP_PREVIOUS:] if f not in snap.releases.journals)
+    desired = f"{cluster.release}, and at most {KEEP_PREVIOUS} previous release"
+    actual = ", ".join([cluster.release, *others]) if folders else "none"
+    return Verdict(
+        "old_releases",
+        DRIFTED if remove else IN_SYNC,
+        desired,
+        actual + (f"; to remove: {', '.join(remove)}" if remove else ""),
+        declared=desired,
+        details={"remove": remove, "kept": tuple(kept)},
+    )
 
 
 # ----- everything, for one node ---------------------------------------------------------------
@@ -566,6 +659,10 @@ def verdict_of(
             return launcher(cluster, snap)
         case "services":
             return services(cluster, name, snap, master_snap)
+        case "old_releases":
+            return old_releases(cluster, snap)
+        case "journal" if name == cluster.master:
+            return journal(cluster, snap)
         case "ssh_keypair" if name == cluster.master:
             return ssh_keypair(cluster, snap)
         case "known_hosts" if name == cluster.master:

@@ -31,10 +31,12 @@ from facts.release import (
     InstallState,
     Launcher,
     LauncherState,
+    Releases,
+    ReleasesState,
     TarballFile,
     TarballState,
 )
-from facts.services import Services, ServicesState
+from facts.services import DEFAULT_RAM_FOLDER, Services, ServicesState
 from facts.ssh import (
     AuthorizedKeys,
     AuthorizedKeysFile,
@@ -65,13 +67,20 @@ class NodeSnapshot:
     services: ServicesState
     tools: ToolsState
     applied: dict[str, str]  # resource -> fingerprint the last converge applied
+    releases: ReleasesState = field(default_factory=Releases.default)
     key_pairs: KeyPairs | None = None  # the master's only
     known_hosts: KnownHostsFile | None = None  # the master's only
 
 
 def _parts(
-    install_dir: str, tarball: str, master: bool, worker_list_path: str, java: str = ""
+    install_dir: str,
+    tarball: str,
+    master: bool,
+    worker_list_path: str,
+    java: str = "",
+    ram_folder: str = DEFAULT_RAM_FOLDER,
 ) -> list[tuple[str, FactBase, dict[str, Any]]]:
+    root = install_dir.rpartition("/")[0] or "/"
     parts: list[tuple[str, FactBase, dict[str, Any]]] = [
         ("etc_hosts", EtcHosts(), {}),
         ("authorized_keys", AuthorizedKeys(), {}),
@@ -81,9 +90,14 @@ def _parts(
         ("launcher", Launcher(), {"install_dir": install_dir}),
         ("workers_file", WorkersFile(), {"install_dir": install_dir}),
         ("alluxio_env", AlluxioEnv(), {"install_dir": install_dir}),
-        ("services", Services(), {"worker_list_path": worker_list_path if master else ""}),
-        ("tools", Tools(), {"folder": install_dir.rpartition("/")[0] or "/", "java": java}),
+        (
+            "services",
+            Services(),
+            {"worker_list_path": worker_list_path if master else "", "ram_folder": ram_folder},
+        ),
+        ("tools", Tools(), {"folder": root, "java": java}),
         ("applied", AppliedRecord(), {}),
+        ("releases", Releases(), {"install_root": root}),
     ]
     if master:
         parts += [("key_pairs", KeyPair(), {}), ("known_hosts", KnownHosts(), {})]
@@ -99,6 +113,7 @@ class NodeState(FactBase[NodeSnapshot | None]):
     + master: also read the key pair, known_hosts and the live workers
     + worker_list_path: the master's REST path listing live workers
     + java: the JAVA set in alluxio-env.sh, if any (checked instead of the PATH's java)
+    + ram_folder: the workers' RAM folder (ALLUXIO_RAM_FOLDER)
     """
 
     @override
@@ -109,8 +124,9 @@ class NodeState(FactBase[NodeSnapshot | None]):
         master: bool = False,
         worker_list_path: str = "",
         java: str = "",
+        ram_folder: str = DEFAULT_RAM_FOLDER,
     ) -> str:
-        parts = _parts(install_dir, tarball, master, worker_list_path, java)
+        parts = _parts(install_dir, tarball, master, worker_list_path, java, ram_folder)
         # The facts that read files get them from one tar (see facts.probe), the rest run as is.
         files = [
             path for _, fact, kwargs in parts if hasattr(fact, "items") for _, path in fact.items(**kwargs)

@@ -234,3 +234,54 @@ class Launcher(FactBase[LauncherState]):
     def process(self, output: Iterable[str]) -> LauncherState:
         file = parse_probe(next(iter(output), ""))
         return LauncherState(file, launcher_shape(file.text))
+
+
+@dataclass(frozen=True)
+class ReleasesState:
+    """The release folders and tarballs beside the declared one, and the journal's backups."""
+
+    folders: dict[str, float]  # release folder name -> when its extraction completed (0: never)
+    journals: tuple[str, ...]  # folders holding a formatted journal (journal/_format_*)
+    tarballs: tuple[str, ...]  # alluxio-*.tar.gz file names in the install root
+    backups: tuple[str, ...]  # journal backups, oldest first
+
+
+class Releases(FactBase[ReleasesState]):
+    """
+    Returns every ``alluxio-*`` release folder in ``install_root`` (with the time its
+    extraction completed), those that hold a formatted journal, the release tarballs there, and
+    the journal backups kept in ``backups``.
+    """
+
+    @override
+    @staticmethod
+    def default() -> ReleasesState:
+        return ReleasesState({}, (), (), ())
+
+    @override
+    def command(self, install_root: str = "/opt", backups: str = "/var/backups/alluxio-reconcile") -> str:
+        r, b = shlex.quote(install_root), shlex.quote(backups)
+        return (
+            f'for d in {r}/alluxio-*/; do [ -d "$d" ] || continue; n=$(basename "$d"); '
+            f'echo "folder $(stat -c %Y "$d{MARKER}" 2>/dev/null || echo 0) $n"; '
+            'ls "$d"journal 2>/dev/null | grep -q "^_format_" && echo "journal $n"; done; '
+            f'for t in {r}/alluxio-*.tar.gz; do [ -f "$t" ] && echo "tarball $(basename "$t")"; done; '
+            f'ls -1 {b} 2>/dev/null | sed -n "s/^/backup /p"'
+        )
+
+    @override
+    def process(self, output: Iterable[str]) -> ReleasesState:
+        folders: dict[str, float] = {}
+        journals, tarballs, backups = [], [], []
+        for line in output:
+            kind, _, rest = line.partition(" ")
+            if kind == "folder":
+                when, _, name = rest.partition(" ")
+                folders[name] = float(when) if when.isdigit() else 0.0
+            elif kind == "journal":
+                journals.append(rest)
+            elif kind == "tarball":
+                tarballs.append(rest)
+            elif kind == "backup":
+                backups.append(rest)
+        return ReleasesState(folders, tuple(journals), tuple(tarballs), tuple(sorted(backups)))

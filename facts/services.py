@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyinfra.api import FactBase
 from typing_extensions import override
@@ -14,6 +14,7 @@ from typing_extensions import override
 MASTER_CLASS = "alluxio.master.AlluxioMaster"
 WORKER_CLASS = "alluxio.worker.AlluxioWorker"
 WEB_PORT = 19999
+DEFAULT_RAM_FOLDER = "/mnt/ramdisk"  # the release's default ALLUXIO_RAM_FOLDER
 # A 1.x master keeps listing a silent worker for alluxio.master.worker.timeout.ms (300 s by
 # default); a worker heartbeats every second. Listed, and heard from within this: live.
 LIVE_WITHIN_SECONDS = 10
@@ -34,6 +35,11 @@ class ServicesState:
     # host -> seconds since its last heartbeat, as the master lists its workers; None: the
     # master's web port did not answer (or was not asked)
     listed: dict[str, int] | None
+    homes: dict[int, str] = field(default_factory=dict)  # pid -> the release folder it runs from
+    ram_mounted: bool = False  # the worker's RAM folder is a mount point
+
+    def homes_of(self, pids: tuple[int, ...]) -> set[str]:
+        return {self.homes.get(p, "") for p in pids}
 
     @property
     def live_workers(self) -> tuple[str, ...] | None:
@@ -56,8 +62,10 @@ def rest_command(path: str, port: int = WEB_PORT) -> str:
 class Services(FactBase[ServicesState]):
     """
     Returns the PIDs of the Alluxio master and worker daemons on this host (JVMs found by their
-    main class, as ``alluxio killAll`` finds them) and, when ``worker_list_path`` is given (on the
-    master), every worker the master lists with the seconds since its last heartbeat.
+    main class, as ``alluxio killAll`` finds them) with the release folder each runs from (its
+    ``-Dalluxio.home``), whether the worker's RAM folder ``ram_folder`` is mounted, and, when
+    ``worker_list_path`` is given (on the master), every worker the master lists with the
+    seconds since its last heartbeat.
     """
 
     @override
@@ -66,11 +74,16 @@ class Services(FactBase[ServicesState]):
         return ServicesState((), (), None)
 
     @override
-    def command(self, worker_list_path: str = "") -> str:
+    def command(self, worker_list_path: str = "", ram_folder: str = DEFAULT_RAM_FOLDER) -> str:
         master, worker = _class_pattern(MASTER_CLASS), _class_pattern(WORKER_CLASS)
-        find = "ps -e -ww -o pid= -o args= | awk " + shlex.quote(
-            f'/[Jj][Aa][Vv][Aa]/ && / {master}( |$)/ {{ print "pid master", $1 }} '
-            f'/[Jj][Aa][Vv][Aa]/ && / {worker}( |$)/ {{ print "pid worker", $1 }}'
+        home = 'h = "-"; for (i = 2; i <= NF; i++) if ($i ~ /^-Dalluxio[.]home=/) h = substr($i, 16); '
+        find = (
+            "ps -e -ww -o pid= -o args= | awk "
+            + shlex.quote(
+                f'/[Jj][Aa][Vv][Aa]/ && / {master}( |$)/ {{ {home}print "pid master", $1, h }} '
+                f'/[Jj][Aa][Vv][Aa]/ && / {worker}( |$)/ {{ {home}print "pid worker", $1, h }}'
+            )
+            + f"; mountpoint -q {shlex.quote(ram_folder)} 2>/dev/null && echo ram mounted"
         )
         if not worker_list_path:
             return find
@@ -79,14 +92,20 @@ class Services(FactBase[ServicesState]):
     @override
     def process(self, output: Iterable[str]) -> ServicesState:
         masters, workers = [], []
+        homes: dict[int, str] = {}
         listed: dict[str, int] | None = None
+        mounted = False
         for line in output:
-            words = line.split(" ", 2)
-            if words[0] == "pid" and len(words) == 3 and words[2].isdigit():
+            words = line.split(" ", 3)
+            if words[0] == "pid" and len(words) >= 3 and words[2].isdigit():
                 (masters if words[1] == "master" else workers).append(int(words[2]))
+                if len(words) == 4 and words[3] != "-":
+                    homes[int(words[2])] = words[3]
             elif words[0] == "listed" and len(words) > 1:
                 listed = parse_worker_list(line[len("listed ") :])
-        return ServicesState(tuple(masters), tuple(workers), listed)
+            elif line.strip() == "ram mounted":
+                mounted = True
+        return ServicesState(tuple(masters), tuple(workers), listed, homes, mounted)
 
 
 def parse_worker_list(body: str) -> dict[str, int] | None:

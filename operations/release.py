@@ -243,4 +243,43 @@ def launcher_patched():
     if v.in_sync:
         host.noop(f"{v.path} already {v.desired}")
         return
+    c = cluster()
+    if verdict("install_dir").status == "missing" and c.launcher == c.tarball.launcher:
+        # no release folder yet: the extraction brings the launcher as declared (1.3.0's -tt)
+        host.noop(f"{v.path} comes with the extraction, {v.desired}")
+        return
     yield from changes(write_file(v.path or "", v.content or "", "755", v.details["expected"]), why=v)
+
+
+@operation()
+def pruned():
+    """
+    Keep, beside the declared release, only the previous one (so that declaring it again rolls
+    back without sending it again); older release folders go with their tarballs.
+
+    Behaviour:
+        A folder that holds a journal is never removed. The previous release is the most
+        recently extracted other folder.
+
+    **Example:**
+
+    .. code:: python
+
+        release.pruned(name="Only the previous release is kept beside this one")
+    """
+    c = cluster()
+    v = verdict("old_releases")
+    if v.in_sync:
+        host.noop(f"kept: {v.actual}")
+        return
+    root = c.install_root
+    commands = []
+    for folder in v.details["remove"]:
+        f = shlex.quote(f"{root}/{folder}")
+        # its tarball (and the record of its checksum), whatever the build's suffix
+        tarballs = f"{shlex.quote(root)}/{folder}-*bin.tar.gz"
+        commands.append(
+            f'[ ! -e {f}/journal ] && rm -rf {f} && for t in {tarballs}; do [ -f "$t" ] || continue; '
+            'rm -f "$t" "$(dirname "$t")/.$(basename "$t").sha256"; done'
+        )
+    yield from changes(commands, why=v)

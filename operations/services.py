@@ -1,12 +1,12 @@
-"""Alluxio's daemons: stop before changing what they run from (the post's step 1), format once,
-start (step 8), and check the master counts every worker (step 9)."""
+"""Alluxio's daemons: stop before replacing what they run from (the post's step 1), start
+(step 8) or restart one worker at a time where a change has an effect, retire the workers that
+are no longer declared, and check the master counts every worker (step 9)."""
 
 from __future__ import annotations
 
 import re
 import shlex
 import time
-from dataclasses import dataclass
 
 import gevent
 import gevent.lock
@@ -14,89 +14,40 @@ from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
 
 from cluster import Cluster
-from facts.node import NodeSnapshot, run_of
+from facts.node import NodeSnapshot
 from facts.services import LIVE_WITHIN_SECONDS, parse_worker_list, rest_command
+from operations.plan import plan
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
-from resources import DRIFTED, IN_SYNC, MISSING_STATUS, node_verdicts, read_all
 
-HEALTH_SECONDS = 30
 STATE_DIR = "/etc/alluxio-reconcile"
 START_OFFSET = f"{STATE_DIR}/task.log.offset"  # task.log's size when the last start began
-CONFIG = ("alluxio_env", "workers_file", "launcher")
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Decisions that span nodes, taken once per run before anything changes."""
-
-    stop_first: bool  # daemons run and what they run from will change
-    start_all: bool  # `alluxio-start.sh all` on the master (it restarts everything)
-    check_health: bool  # something will be (re)started: wait for every worker to be live
-    anything_to_change: bool
-    why: str
+def _bin(script: str, home: str | None = None) -> str:
+    return shlex.quote(f"{home or cluster().install_dir}/bin/{script}")
 
 
-def plan() -> Plan:
-    """The run's :class:`Plan`, from the same verdicts the drift report prints; computed on the
-    first call (before any change) and kept for the run, as a restart must be decided on what
-    was, not on what the run has already fixed."""
-    run = run_of(state)
-    # pyinfra prepares the hosts in parallel greenlets: the first computes, the others wait.
-    with run.locks.setdefault("plan", gevent.lock.Semaphore()):
-        if "plan" not in run.memo:
-            run.memo["plan"] = _decide()
-        return run.memo["plan"]
-
-
-def _decide() -> Plan:
-    c = cluster()
-    snaps = read_all(state, [state.inventory.get_host(n) for n in c.names], c)
-    verdicts = {n: node_verdicts(c, n, snaps) for n in c.names}
-
-    def changing(resource: str) -> list[str]:
-        return [
-            n
-            for n, vs in verdicts.items()
-            if vs[resource].status in (DRIFTED, MISSING_STATUS) and not vs[resource].details.get("unknown")
-        ]
-
-    config = sorted({f"{r} on {n}" for r in CONFIG for n in changing(r)})
-    fresh = [n for n, vs in verdicts.items() if vs["install_dir"].details.get("fresh")]
-    master = snaps.get(c.master)
-    master_down = master is None or not master.services.master_pids
-    running = [n for n, s in snaps.items() if s and (s.services.master_pids or s.services.worker_pids)]
-    reasons = config + [f"fresh extraction on {n}" for n in fresh] + (["master down"] if master_down else [])
-    return Plan(
-        stop_first=bool(running) and bool(config or fresh),
-        start_all=bool(config or fresh or master_down),
-        check_health=bool(config or fresh or master_down) or bool(changing("services")),
-        anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
-        why=", ".join(reasons) or "nothing changes",
+def _stop_command(snap: NodeSnapshot, master: bool = True, worker: bool = True) -> str:
+    """Shell stopping this node's daemons with the release's own ``alluxio-stop.sh`` of the
+    folder each runs from, one component at a time (1.2.0 and 1.3.0 know ``master``, ``worker``,
+    ``workers``, ``all``: no ``local``, and ``all`` reaches every worker over ssh). Daemons the
+    script could not stop (a missing configuration makes it refuse) are then stopped by PID,
+    each checked to still be an Alluxio JVM, with SIGKILL after 30 s as ``killAll`` does."""
+    s = snap.services
+    chosen = [("master", p) for p in s.master_pids if master] + [
+        ("worker", p) for p in s.worker_pids if worker
+    ]
+    scripts = dict.fromkeys((c, s.homes.get(p) or cluster().install_dir) for c, p in chosen)
+    by_script = " ".join(
+        f"[ -x {_bin('alluxio-stop.sh', home)} ] && {_bin('alluxio-stop.sh', home)} {component};"
+        for component, home in scripts
     )
-
-
-def _bin(script: str) -> str:
-    return shlex.quote(f"{cluster().install_dir}/bin/{script}")
-
-
-def _stop_command(snap: NodeSnapshot) -> str:
-    """Shell stopping this node's daemons with the release's own ``alluxio-stop.sh``, one
-    component at a time (1.2.0 and 1.3.0 know ``master``, ``worker``, ``workers``, ``all``: no
-    ``local``, and ``all`` reaches every worker over ssh). Daemons the script could not stop (a
-    missing configuration makes it refuse) are then stopped by PID, each checked to still be an
-    Alluxio JVM, with SIGKILL after 30 s as the release's ``killAll`` does."""
-    stop = _bin("alluxio-stop.sh")
-    components = (["master"] if snap.services.master_pids else []) + (
-        ["worker"] if snap.services.worker_pids else []
-    )
-    pids = " ".join(str(p) for p in (*snap.services.master_pids, *snap.services.worker_pids))
-    by_script = " ".join(f"{stop} {c};" for c in components)
+    pids = " ".join(str(p) for _, p in chosen)
     left = (
         f'left=; for p in {pids}; do grep -qa alluxio /proc/$p/cmdline 2>/dev/null && left="$left $p"; done'
     )
     return (
-        f"if [ -x {stop} ]; then {by_script} fi; "
-        f'{left}; [ -z "$left" ] && exit 0; '
+        f'{by_script} {left}; [ -z "$left" ] && exit 0; '
         'echo "stopping by PID:$left" >&2; kill $left 2>/dev/null; '
         f'for i in $(seq 30); do {left}; [ -z "$left" ] && exit 0; sleep 1; done; '
         "kill -9 $left 2>/dev/null; true"
@@ -104,22 +55,24 @@ def _stop_command(snap: NodeSnapshot) -> str:
 
 
 @operation()
-def stopped(when: bool):
+def stopped(when: bool, why: str = ""):
     """
-    Stop this node's Alluxio daemons when ``when`` holds: daemons must not run from a release
-    folder or configuration that is being replaced.
+    Stop this node's Alluxio daemons when ``when`` holds: before the release folder they run
+    from is replaced (a fresh extraction), or before the journal moves to another release.
 
-    + when: the run's plan says something the daemons depend on will change
+    + when: the run's plan says this node's daemons must stop now
+    + why: the plan's reason, for the dry run
 
     Behaviour:
-        ``bin/alluxio-stop.sh master`` and ``worker``, for the daemons that run here; daemons
-        left running (the release gone, or its configuration missing) are stopped by PID.
+        ``bin/alluxio-stop.sh master`` and ``worker`` of the folder each daemon runs from, for
+        the daemons that run here; daemons left running (the release gone, or its
+        configuration missing) are stopped by PID.
 
     **Example:**
 
     .. code:: python
 
-        services.stopped(name="Stop Alluxio first", when=services.plan().stop_first)
+        services.stopped(name="Stop Alluxio first", when=host.name in plan.plan().stop_first)
     """
     snap = snapshots((host.name,))[host.name]
     running = snap is not None and (snap.services.master_pids or snap.services.worker_pids)
@@ -127,30 +80,32 @@ def stopped(when: bool):
         host.noop("nothing it runs from changes" if running else "no Alluxio daemon runs here")
         return
     assert snap is not None
-    yield from changes([_stop_command(snap)], why=f"daemons run and will be stopped: {plan().why}")
+    yield from changes([_stop_command(snap)], why=f"daemons run and will be stopped: {why}")
 
 
 @operation()
-def formatted():
+def retired():
     """
-    Format the cluster (``alluxio format``) once: only when the master's journal has no
-    ``_format_`` marker. A formatted journal holds the file system's metadata and is never
-    formatted again. (``alluxio format -s`` is no guard: it does nothing at all whenever the
-    under storage is remote, as HDFS is here.)
+    On a managed host that is no worker (a retired one, or a master that is no worker): no
+    worker runs and its RAM folder is not mounted; the host's other files stay.
 
     **Example:**
 
     .. code:: python
 
-        services.formatted(name="Journal formatted once")
+        services.retired(name="Retired hosts run no worker")
     """
-    if not only_on_master():
+    v = verdict("services")
+    if not v.details.get("retire"):
+        host.noop(f"as declared: {v.actual}")
         return
     snap = snapshots((host.name,))[host.name]
-    if snap is not None and snap.install.formatted:
-        host.noop("the journal was formatted before; never again")
-        return
-    yield from changes([f"{_bin('alluxio')} format"], why="the journal was never formatted")
+    assert snap is not None
+    ram = shlex.quote(cluster().ram_folder)
+    commands = [_stop_command(snap, master=False)] if snap.services.worker_pids else []
+    if snap.services.ram_mounted:
+        commands.append(f"umount {ram}; ! mountpoint -q {ram}")
+    yield from changes(commands, why=v)
 
 
 def task_log(c: Cluster) -> str:
@@ -159,15 +114,17 @@ def task_log(c: Cluster) -> str:
 
 
 @operation()
-def started(start_all: bool):
+def started(start_all: bool, restart_master: bool = False):
     """
-    Run Alluxio: on the master ``alluxio-start.sh all`` (the post's command: it stops
-    everything, starts the master, then every worker over the launcher with ``SudoMount``)
-    when ``start_all``; otherwise a worker whose daemon is down, or not live on the master, is
-    restarted alone on its node (through a pty, as ``sudo`` under ``requiretty`` needs).
+    Run Alluxio from the master: ``alluxio-start.sh all`` (the post's command: it stops every
+    daemon, starts the master, then every worker of ``conf/workers`` over the launcher with
+    ``SudoMount``) when ``start_all``; the master alone (``alluxio-stop.sh master``,
+    ``alluxio-start.sh master``) when ``restart_master``, so that it forgets retired workers
+    (the others re-register at their next heartbeat).
 
-    + start_all: the run's plan says the configuration, the launcher or the release changed,
-      or the master is down
+    + start_all: the run's plan says the master must (re)start: it is down or runs from another
+      release, a version change, its settings changed (or ``alluxio_restart=all``)
+    + restart_master: the master lists workers that were retired
 
     Behaviour:
         Before ``start all``, the size of ``logs/task.log`` is noted on the master
@@ -178,29 +135,87 @@ def started(start_all: bool):
 
     .. code:: python
 
-        services.started(name="Alluxio runs", start_all=services.plan().start_all)
+        services.started(name="Alluxio runs", start_all=plan.plan().start_all)
     """
     c = cluster()
+    if host.name != c.master:
+        host.noop(f"started from {c.master}" if start_all else "started, when it must, one worker at a time")
+        return
     if start_all:
-        if host.name == c.master:
-            log, offset = shlex.quote(task_log(c)), shlex.quote(START_OFFSET)
-            note = (
-                f"mkdir -p {shlex.quote(STATE_DIR)} && "
-                f"{{ stat -c %s {log} 2>/dev/null || echo 0; }} > {offset}.tmp && mv -f {offset}.tmp {offset}"
-            )
-            yield from changes(
-                [f"{note} && {_bin('alluxio-start.sh')} all"],
-                why=f"alluxio-start.sh all: {plan().why}",
-            )
-        else:
-            host.noop(f"started by alluxio-start.sh all on {c.master}")
+        log, offset = shlex.quote(task_log(c)), shlex.quote(START_OFFSET)
+        note = (
+            f"mkdir -p {shlex.quote(STATE_DIR)} && "
+            f"{{ stat -c %s {log} 2>/dev/null || echo 0; }} > {offset}.tmp && mv -f {offset}.tmp {offset}"
+        )
+        yield from changes(
+            [f"{note} && {_bin('alluxio-start.sh')} all"], why=f"alluxio-start.sh all: {plan().why}"
+        )
+    elif restart_master:
+        restart = f"{_bin('alluxio-stop.sh')} master; {_bin('alluxio-start.sh')} master"
+        yield from changes([restart], why=f"the master alone: {plan().why}")
+    else:
+        host.noop("the master runs as declared")
+
+
+@operation()
+def restarted(rolling: tuple[str, ...]):
+    """
+    Restart the worker of this node when the plan lists it, and wait until the master counts
+    it live again before the next node's (run with ``_serial=True``: one worker at a time, the
+    master and the other workers keep running). ``alluxio-stop.sh worker`` from the folder it
+    runs from, then ``alluxio-start.sh worker SudoMount`` through a pty (``sudo`` under
+    ``requiretty`` needs one).
+
+    + rolling: the workers to restart (the plan's), in order
+
+    **Example:**
+
+    .. code:: python
+
+        services.restarted(name="Workers restarted one at a time", rolling=plan.plan().rolling, _serial=True)
+    """
+    if host.name not in rolling:
+        host.noop("its worker runs as declared")
         return
-    v = verdict("services")
-    if "worker" not in v.details.get("down", ()):
-        host.noop(f"running: {v.actual}")
-        return
-    restart = f"{_bin('alluxio-stop.sh')} worker; {_bin('alluxio-start.sh')} worker SudoMount"
-    yield from changes([StringCommand(restart, _get_pty=True)], why=v)
+    c = cluster()
+    snap = snapshots((host.name,))[host.name]
+    assert snap is not None
+    stop = _stop_command(snap, master=False) if snap.services.worker_pids else "true"
+    start = StringCommand(f"{_bin('alluxio-start.sh')} worker SudoMount", _get_pty=True)
+    wait = FunctionCommand(_await_live_from_master, ((host.name,), c.worker_list_path), {})
+    yield from changes([stop, start, wait], why=f"restart this worker: {plan().why}")
+
+
+def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], path: str) -> bool:
+    """On the master (from a worker's operation): wait until it counts ``workers`` live."""
+    master = state.inventory.get_host(cluster().master)
+    listed = _poll(master, workers, path)
+    missing = _not_live(listed, workers)
+    if missing:
+        why = _state_of(missing[0], listed)
+        logger.error(f"{host.print_prefix}not live on the master after {cluster().health_seconds}s: {why}")
+    return not missing
+
+
+def _poll(master: Host, workers: tuple[str, ...], path: str) -> dict[str, int] | None:
+    """The master's list once every worker of ``workers`` is live in it, or the last one seen
+    after the cluster's ``health_seconds``."""
+    deadline = time.monotonic() + cluster().health_seconds
+    while True:
+        _, output = master.run_shell_command(StringCommand(rest_command(path)))
+        listed = parse_worker_list(output.stdout)
+        if not _not_live(listed, workers) or time.monotonic() > deadline:
+            return listed
+        gevent.sleep(1)
+
+
+def _state_of(worker: str, listed: dict[str, int] | None) -> str:
+    age = (listed or {}).get(worker)
+    if listed is None:
+        return "the master's web port did not answer"
+    if age is None:
+        return "not listed by the master"
+    return f"listed by the master, last heartbeat {age} s ago"
 
 
 def _not_live(listed: dict[str, int] | None, workers: tuple[str, ...]) -> tuple[str, ...]:
@@ -211,18 +226,13 @@ def _not_live(listed: dict[str, int] | None, workers: tuple[str, ...]) -> tuple[
 
 def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, install_dir: str) -> bool:
     """On the master: wait until it counts every worker as live; otherwise log why not and fail."""
-    deadline = time.monotonic() + HEALTH_SECONDS
-    while True:
-        _, output = host.run_shell_command(StringCommand(rest_command(path)))
-        listed = parse_worker_list(output.stdout)
-        missing = _not_live(listed, workers)
-        if not missing:
-            return True
-        if time.monotonic() > deadline:
-            break
-        gevent.sleep(1)
+    listed = _poll(host, workers, path)
+    missing = _not_live(listed, workers)
+    if not missing:
+        return True
     _, output = host.run_shell_command(StringCommand(_evidence_command(host.name, missing, install_dir)))
-    logger.error(f"{host.print_prefix}{diagnosis(missing, listed, output.stdout, workers)}")
+    message = diagnosis(missing, listed, output.stdout, workers, cluster().health_seconds)
+    logger.error(f"{host.print_prefix}{message}")
     return False
 
 
@@ -278,7 +288,11 @@ def start_lines(region: str) -> tuple[dict[str, str], list[str]]:
 
 
 def diagnosis(
-    missing: tuple[str, ...], listed: dict[str, int] | None, evidence: str, workers: tuple[str, ...]
+    missing: tuple[str, ...],
+    listed: dict[str, int] | None,
+    evidence: str,
+    workers: tuple[str, ...],
+    seconds: int = 30,
 ) -> str:
     """The failure message of the health check: per missing worker, why it is not live, the
     task.log lines of this start that are its own or name no host, and its own logs."""
@@ -292,17 +306,9 @@ def diagnosis(
     headers, output = start_lines("\n".join(sections.get("task.log", [])))
     names = re.compile(r"\b(" + "|".join(re.escape(w) for w in workers) + r")\b")
     anonymous = [line for line in output if not names.search(line)]
-    out = [f"workers not live on the master after {HEALTH_SECONDS}s: {', '.join(missing)}"]
+    out = [f"workers not live on the master after {seconds}s: {', '.join(missing)}"]
     for w in missing:
-        age = (listed or {}).get(w)
-        state = (
-            "the master's web port did not answer"
-            if listed is None
-            else "not listed by the master"
-            if age is None
-            else f"listed by the master, last heartbeat {age} s ago"
-        )
-        out.append(f"--- {w}: {state}")
+        out.append(f"--- {w}: {_state_of(w, listed)}")
         out.append(f"    logs/task.log, this start: {headers.get(w, f'no line connecting to {w}')}")
         own = [line for line in output if re.search(rf"\b{re.escape(w)}\b", line)]
         out += [f"      {line}" for line in own]

@@ -63,6 +63,8 @@ BAD = {
     "typo of a data key": (dict(data={"alluxio_tarbal": "x"}), "--data: unknown data key 'alluxio_tarbal' (did you mean 'alluxio_tarball'?)"),
     "typo in host data": (dict(hosts=[("server08", {"ssh_hostname": "10.0.1.13", "ssh_hostnme": "x"}), HOSTS[1]]), "host server08: unknown data key 'ssh_hostnme'"),
     "unsupported release": (dict(data={"alluxio_version": "1.5.0"}), "--data alluxio_version='1.5.0': this tool supports Alluxio 1.2.0 and 1.3.0 only"),
+    "restart mode unknown": (dict(data={"alluxio_restart": "sometimes"}), "--data alluxio_restart='sometimes': one of rolling, all"),
+    "health wait not whole seconds": (dict(data={"alluxio_health_seconds": "soon"}), "--data alluxio_health_seconds='soon': whole seconds, 1 to 3600"),
     "1.4.0 not proven": (dict(data={"alluxio_version": "1.4.0"}), "this tool supports Alluxio 1.2.0 and 1.3.0 only"),
     "1.1.0 not proven": (dict(data={"alluxio_version": "1.1.0"}), "this tool supports Alluxio 1.2.0 and 1.3.0 only"),
 }  # fmt: skip

@@ -30,7 +30,7 @@ from tests.labutil import (
 
 NODES = ("server06", "server07", "server08")
 ENTRIES = {"server08": "10.0.1.13", "server06": "10.0.1.11", "server07": "10.0.1.12", "server03": "10.0.1.8"}
-RESTART = ("1. Stop Alluxio", "8. Alluxio runs", "9. The master counts")
+RESTART = ("8. Alluxio runs", "9. The master counts")
 
 
 def op(results: dict[str, list[str]], words: str) -> list[str]:
@@ -114,14 +114,14 @@ def test_second_run_changes_nothing(lab: Lab, release: Path, first_run: Run) -> 
 
 
 def _changes_only(run: Run, own: str, hosts: set[str]) -> None:
-    """``run`` changed the operation ``own`` on ``hosts``, stopped and started the cluster once
-    (one ``alluxio-start.sh all``), checked health, and recorded the new state; nothing else."""
+    """``run`` changed the operation ``own`` on ``hosts``, restarted the cluster once (one
+    ``alluxio-start.sh all``, which stops every daemon first), checked health, and recorded the
+    new state; nothing else."""
     changed = run.changed()
     assert set(op(changed, own)) == hosts
-    assert sorted(op(changed, "Stop Alluxio")) == sorted(NODES)  # all were running
     assert op(changed, "Alluxio runs") == [MASTER]
     assert op(changed, "counts every worker") == [MASTER]
-    allowed = (own, *RESTART, "10. Record")
+    allowed = (own, *RESTART, "11. Record")
     assert [name for name in changed if not any(w in name for w in allowed)] == []
 
 
@@ -132,13 +132,16 @@ def test_changing_one_input_changes_only_the_conf_and_restarts_once(
     first_run.ok()
     starts = master_starts(lab, tarball)
     pid_before = ssh(lab, MASTER, "pgrep -f -o alluxio.master.AlluxioMaster")
-    extra = json.dumps({"ALLUXIO_WORKER_MEMORY_SIZE": "512MB"})
+    # a setting every daemon reads (a worker-only one restarts the workers one at a time:
+    # tests/test_day_two.py)
+    extra = json.dumps({"ALLUXIO_JAVA_OPTS": "-Dalluxio.reconcile.test=512"})
     run = converge(lab, tarball, "--data", f"alluxio_env={extra}").ok()
     _changes_only(run, "alluxio-env.sh", set(NODES))
     assert sorted(op(run.changed(), "Record what")) == sorted(NODES)  # a new declaration applied
     for name in NODES:
         env = host(lab, name).file(f"{install(tarball)}/conf/alluxio-env.sh").content_string
-        assert "ALLUXIO_WORKER_MEMORY_SIZE=512MB" in env
+        assert "ALLUXIO_JAVA_OPTS=-Dalluxio.reconcile.test=512" in env
+    assert "-Dalluxio.reconcile.test=512" in ssh(lab, "server06", "ps -eo args")  # read at the restart
     assert master_starts(lab, tarball) == starts + 1
     assert ssh(lab, MASTER, "pgrep -f -o alluxio.master.AlluxioMaster") != pid_before
     assert wait_worker_count(lab, 3) == 3
@@ -149,15 +152,16 @@ def test_changing_one_input_changes_only_the_conf_and_restarts_once(
     converge(lab, tarball).ok()
 
 
-def test_a_reverted_launcher_is_repaired_with_one_restart(lab: Lab, release: Path, first_run: Run) -> None:
+def test_a_reverted_launcher_is_repaired_without_a_restart(lab: Lab, release: Path, first_run: Run) -> None:
     tarball = release
     first_run.ok()
     launcher = f"{install(tarball)}/bin/alluxio-workers.sh"
     lab.exec("server07", ["sed", "-i", r"s/ -tt \${worker}/ -t ${worker}/", launcher], check=True)
     starts = master_starts(lab, tarball)
     run = converge(lab, tarball).ok()
-    _changes_only(run, "7. The launcher", {"server07"})
-    assert master_starts(lab, tarball) == starts + 1
+    # only the scripts on the master read the launcher: the daemons keep running
+    assert changed_pairs(run) == {("7. The launcher says ssh -tt", "server07")}
+    assert master_starts(lab, tarball) == starts
     assert wait_worker_count(lab, 3) == 3
     assert drift(lab, tarball)[0] == 0
     assert converge(lab, tarball).ok().changed() == {}
@@ -176,7 +180,8 @@ def test_a_host_whose_sshd_was_down_rejoins(lab: Lab, release: Path, first_run: 
     assert sorted(op(partial.changed(), "alluxio-env.sh")) == ["server07", "server08"]
     run = converge(lab, tarball, "--data", f"alluxio_env={extra}").ok()
     assert op(run.changed(), "alluxio-env.sh") == ["server06"]
-    assert op(run.changed(), "Alluxio runs") == [MASTER]  # its conf changed: one start all
+    assert op(run.changed(), "Workers restart") == ["server06"]  # its worker alone
+    assert op(run.changed(), "Alluxio runs") == []
     assert wait_worker_count(lab, 3) == 3
     assert drift(lab, tarball, "--data", f"alluxio_env={extra}")[0] == 0
     assert converge(lab, tarball, "--data", f"alluxio_env={extra}").ok().changed() == {}
@@ -214,12 +219,19 @@ def test_a_worker_that_cannot_start_fails_the_run_quoting_task_log(lab: Lab, tar
     broken.chmod(0o755)
     lab.exec("server07", ["mount", "--bind", "/tmp/sudo", "/usr/bin/sudo"], check=True)
     try:
-        run = converge(lab, tarball, "--data", 'alluxio_env={"ALLUXIO_WORKER_MEMORY_SIZE": "640MB"}')
+        run = converge(
+            lab,
+            tarball,
+            "--data",
+            'alluxio_env={"ALLUXIO_JAVA_OPTS": "-Dalluxio.reconcile.test=640"}',
+            "--data",
+            "alluxio_health_seconds=10",
+        )
     finally:
         lab.exec("server07", ["umount", "/usr/bin/sudo"], check=True)
     assert run.returncode != 0
     assert op(run.errors(), "counts every worker") == [MASTER]
-    assert "workers not live on the master after 30s: server07" in run.stderr
+    assert "workers not live on the master after 10s: server07" in run.stderr
     assert "--- server07: not listed by the master" in run.stderr
     assert re.search(
         r"logs/task.log, this start: \S+ \S+ INFO MASTER  Connecting to server07 as root", run.stderr
@@ -228,7 +240,7 @@ def test_a_worker_that_cannot_start_fails_the_run_quoting_task_log(lab: Lab, tar
     assert "Mount failed, not starting worker" in run.stderr
     assert "its own logs on server07:" in run.stderr
     fixed = converge(lab, tarball).ok()
-    assert "8. Alluxio runs" in " ".join(fixed.changed())
+    assert op(fixed.changed(), "Alluxio runs") == [MASTER]  # back to the declaration every daemon reads
     assert wait_worker_count(lab, 3) == 3
 
 
@@ -269,7 +281,7 @@ def test_without_the_launcher_patch_no_worker_comes_up(lab: Lab, tarball: Path, 
         "\n".join(line for line in deploy.splitlines() if "release.launcher_patched(" not in line)
     )
     lab.reset()
-    run = converge(lab, tarball, deploy=str(unpatched))
+    run = converge(lab, tarball, "--data", "alluxio_health_seconds=10", deploy=str(unpatched))
     assert run.returncode != 0
     assert op(run.errors(), "counts every worker") == [MASTER]
     assert "workers not live on the master after" in run.stderr

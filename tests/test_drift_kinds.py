@@ -27,12 +27,26 @@ from tests.labutil import (
     wait_until,
     wait_worker_count,
 )
-from tests.test_drift import HEALTH, NODES, START, STOP, expected_changes, matching
+from tests.test_drift import HEALTH, NODES, ROLLING, START, expected_changes, matching
 
 HOME = "/opt/alluxio-1.2.0"
 TARBALL = "alluxio-1.2.0-cdh5-bin.tar.gz"
+
+
 # case -> host, command, the (host, resource) pairs reported, the operations that repair them
+def kind(
+    host: str, command: str, resource: str
+) -> tuple[str, str, set[tuple[str, str]], set[tuple[str, str]]]:
+    return host, command, {(host, resource)}, expected_changes(host, resource)
+
+
 KINDS: dict[str, tuple[str, str, set[tuple[str, str]], set[tuple[str, str]]]] = {
+    "a cluster line removed from /etc/hosts": kind("server07", "sed -i '/server03/d' /etc/hosts", "etc_hosts"),
+    "a cluster name mapped to a wrong IP": kind("server06", r"sed -i 's/^10\.0\.1\.12\t/10.0.1.99\t/' /etc/hosts", "etc_hosts"),
+    "the master's key removed from authorized_keys": kind("server07", "sed -i '/alluxio@server08/d' /root/.ssh/authorized_keys", "authorized_keys"),
+    "a worker removed from the master's known_hosts": kind(MASTER, "sed -i '/^server06,/d' /root/.ssh/known_hosts", "known_hosts"),
+    "an owner changed inside the install dir": kind("server07", f"chown 1000:1000 {HOME}/conf/log4j.properties", "install_dir"),
+    "conf/workers edited on a worker": kind("server06", f"echo server09 >> {HOME}/conf/workers", "workers_file"),
     "the master's public key deleted": (
         MASTER, "rm /root/.ssh/id_rsa.pub",
         {(MASTER, "ssh_keypair")}, {("3. The master has a key pair", MASTER)},
@@ -58,7 +72,7 @@ KINDS: dict[str, tuple[str, str, set[tuple[str, str]], set[tuple[str, str]]]] = 
         MASTER, "kill $(pgrep -o -f alluxio.master.AlluxioMaster)",
         {(n, "services") for n in NODES}, {(START, MASTER), (HEALTH, MASTER)},
     ),
-    "conf/alluxio-env.sh deleted on a worker (its stop script refuses: stopped by PID)": (
+    "conf/alluxio-env.sh deleted on a worker": (
         "server06", f"rm {HOME}/conf/alluxio-env.sh",
         {("server06", "alluxio_env")}, expected_changes("server06", "alluxio_env"),
     ),
@@ -115,8 +129,8 @@ def test_a_new_declaration_is_intentional_and_the_dry_run_is_exact(converged: La
     assert code == 2 and not_in_sync(document) == {(n, "alluxio_env") for n in NODES}
     assert {document["hosts"][n]["resources"]["alluxio_env"]["cause"] for n in NODES} == {"intentional"}
     _, predicted, _ = dry_run(converged, tarball, *declared)
-    restart = {(STOP, n) for n in NODES} | {(START, MASTER), (HEALTH, MASTER)}
-    conf = {("6. conf/alluxio-env.sh", n) for n in NODES} | {("10. Record what", n) for n in NODES}
+    restart = {(ROLLING, n) for n in NODES} | {(HEALTH, MASTER)}  # what only workers read: one at a time
+    conf = {("6. conf/alluxio-env.sh", n) for n in NODES} | {("11. Record what", n) for n in NODES}
     assert matching(predicted, restart | conf), predicted
     run = converge(converged, tarball, *declared).ok()
     assert changed_pairs(run) == predicted
@@ -152,7 +166,7 @@ def test_report_forms_cause_unknown_and_null_text_limit_and_the_dry_runs_reasons
         r"  tarball +in_sync +sha256 [0-9a-f]{12}…, \d+ bytes",
         next(ln for ln in lines if ln.lstrip().startswith("tarball")),
     )
-    assert lines[-1] == "summary: 7 in_sync, 1 drifted, 0 missing, 0 unreachable"
+    assert lines[-1] == "summary: 8 in_sync, 1 drifted, 0 missing, 0 unreachable"
     # the dry run's one-line reason and unified diff for it
     done = converged.run([PYINFRA, "inventory.py", "deploy.py", "--dry", "--diff", *release_data(tarball)],
                          capture_output=True, text=True, cwd=PROJECT)  # fmt: skip

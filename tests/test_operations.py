@@ -25,7 +25,7 @@ from pyinfra.context import ctx_host, ctx_state
 import cluster as cluster_module
 from cluster import Cluster
 from facts import node
-from operations import conf, hosts, preflight, release, services, ssh
+from operations import conf, hosts, journal, preflight, release, services, ssh
 from tests.recorded import cluster, snapshots, with_file
 
 C = cluster()
@@ -82,7 +82,7 @@ def decoded(command: str) -> str:
     "op",
     [hosts.etc_hosts, ssh.key_pair, ssh.authorized_keys, ssh.known_hosts, release.tarball_uploaded,
      release.tarball_distributed, release.extracted, release.launcher_patched, conf.workers_file,
-     conf.alluxio_env, services.formatted, preflight.node_ready],
+     conf.alluxio_env, journal.in_place, preflight.node_ready, release.pruned],
 )  # fmt: skip
 @pytest.mark.parametrize("on", ["server08", "server06"])
 def test_converged_nodes_get_no_command(op, on: str) -> None:
@@ -94,6 +94,8 @@ def test_services_do_nothing_when_converged() -> None:
     for on in ("server08", "server07"):
         assert run(services.stopped, on, CONVERGED, when=False)[0] == []
         assert run(services.started, on, CONVERGED, start_all=False)[0] == []
+        assert run(services.restarted, on, CONVERGED, rolling=())[0] == []
+        assert run(services.retired, on, CONVERGED)[0] == []
 
 
 # ----- bare hosts ---------------------------------------------------------------------------
@@ -213,28 +215,61 @@ def test_conf_files_are_rendered_from_the_model() -> None:
     assert "JAVA=/opt/jdk/bin/java\n" in text and "OPTS='$(touch /tmp/x)'\n" in text
 
 
-def test_services_stop_format_and_start_follow_the_plan() -> None:
+def test_services_stop_start_and_restart_follow_the_plan() -> None:
     (stop,), _ = run(services.stopped, "server06", CONVERGED, when=True)
     pid = CONVERGED["server06"].services.worker_pids[0]
-    # 1.2.0 and 1.3.0 stop components: master, worker (no `local`)
+    # 1.2.0 and 1.3.0 stop components, from the folder the daemon runs from: master, worker (no `local`)
     assert stop.startswith(
-        "if [ -x /opt/alluxio-1.2.0/bin/alluxio-stop.sh ]; then "
-        "/opt/alluxio-1.2.0/bin/alluxio-stop.sh worker; fi;"
+        "[ -x /opt/alluxio-1.2.0/bin/alluxio-stop.sh ] && /opt/alluxio-1.2.0/bin/alluxio-stop.sh worker;"
     )
     assert f"for p in {pid}; do grep -qa alluxio /proc/$p/cmdline" in stop
     assert "alluxio.worker.AlluxioWorker" not in stop  # killAll would count this command itself
     (master_stop,), _ = run(services.stopped, "server08", CONVERGED, when=True)
-    assert "alluxio-stop.sh master; /opt/alluxio-1.2.0/bin/alluxio-stop.sh worker; fi" in master_stop
+    assert "alluxio-stop.sh master; [ -x /opt/alluxio-1.2.0/bin/alluxio-stop.sh ] && " in master_stop
     assert " local" not in master_stop
     assert run(services.stopped, "server06", BARE, when=True)[0] == []  # nothing runs
-    assert run(services.formatted, "server08", BARE)[0] == ["/opt/alluxio-1.2.0/bin/alluxio format"]
     (start,), _ = run(services.started, "server08", BARE, start_all=True)
     assert start.endswith(" && /opt/alluxio-1.2.0/bin/alluxio-start.sh all")
     assert "stat -c %s /opt/alluxio-1.2.0/logs/task.log" in start  # where this start's lines begin
     assert run(services.started, "server06", BARE, start_all=True)[0] == []
-    down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
-    (restart,), _ = run(services.started, "server07", {**CONVERGED, "server07": down}, start_all=False)
-    assert restart.endswith("alluxio-start.sh worker SudoMount")
+    (alone,), _ = run(services.started, "server08", CONVERGED, start_all=False, restart_master=True)
+    assert (
+        alone
+        == "/opt/alluxio-1.2.0/bin/alluxio-stop.sh master; /opt/alluxio-1.2.0/bin/alluxio-start.sh master"
+    )
+    assert run(services.started, "server08", CONVERGED, start_all=False)[0] == []
+    # one worker at a time: stop it, start it through a pty, wait for the master to count it
+    stop, start, wait = run(services.restarted, "server07", CONVERGED, rolling=("server06", "server07"))[0]
+    assert (
+        "alluxio-stop.sh worker" in stop
+        and start == "/opt/alluxio-1.2.0/bin/alluxio-start.sh worker SudoMount"
+    )
+    assert wait == "call _await_live_from_master(('server07',), '/v1/api/master/worker_info_list')"
+    assert run(services.restarted, "server08", CONVERGED, rolling=("server06", "server07"))[0] == []
+
+
+def test_the_journal_is_formatted_once_or_carried_over_never_both() -> None:
+    assert run(journal.in_place, "server08", BARE)[0] == ["/opt/alluxio-1.2.0/bin/alluxio format"]
+    assert run(journal.in_place, "server08", CONVERGED) == (
+        [],
+        ["the journal is in alluxio-1.2.0/journal; it is never formatted again"],
+    )
+    upgrade = C.model_copy(update={"version": "1.3.0"})
+    backup, carry = run(journal.in_place, "server08", CONVERGED, model=upgrade)[0]
+    assert (
+        "tar -czf $f.part -C /opt/alluxio-1.2.0 journal" in backup
+        and "-alluxio-1.2.0-journal.tar.gz" in backup
+    )
+    assert "head -n -5" in backup  # the five newest backups stay
+    assert "mv /opt/alluxio-1.2.0/journal /opt/alluxio-1.3.0/journal" in carry
+    assert "format" not in backup + carry
+    two = replace(CONVERGED["server08"].releases, journals=("alluxio-1.2.0", "alluxio-1.3.0"))
+    snaps = {**CONVERGED, "server08": replace(CONVERGED["server08"], releases=two)}
+    (refusal,), _ = run(journal.in_place, "server08", snaps, model=upgrade)
+    assert (
+        "several journals: alluxio-1.2.0/journal, alluxio-1.3.0/journal; the tool will not choose" in refusal
+    )
+    assert refusal.endswith("exit 1")
 
 
 def test_preflight_names_what_a_node_lacks() -> None:

@@ -1,0 +1,120 @@
+"""What a converge stops and (re)starts, decided once per run on the state before anything
+changes: a restart only where a change has an effect, and one worker at a time where it can.
+
+Who reads what (the releases' scripts): the daemons read ``conf/alluxio-env.sh`` when they
+start; ``conf/workers`` and the launcher are read only by the start and stop scripts on the
+master, so changing them restarts nothing. A release folder replaced under running daemons
+would lose what they write: they stop first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gevent.lock
+from pyinfra import state
+
+from cluster import MASTER_ONLY_ENV, WORKER_ONLY_ENV, Cluster
+from facts.node import NodeSnapshot, run_of
+from operations.util import cluster
+from resources import IN_SYNC, Verdict, node_verdicts, read_all
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Decisions that span nodes, taken once per run before anything changes."""
+
+    stop_first: frozenset[str]  # nodes whose daemons stop before their release folder is replaced
+    switch: bool  # the journal moves to another release (a version change): everything stops first
+    start_all: bool  # `alluxio-start.sh all` on the master: every daemon restarts
+    restart_master: bool  # the master alone, to forget retired workers
+    rolling: tuple[str, ...]  # workers restarted one at a time, each live before the next
+    retire: frozenset[str]  # hosts that are no workers: their worker stops, the RAM folder goes
+    check_health: bool  # something (re)starts: wait for every worker to be live
+    anything_to_change: bool
+    why: str
+
+
+def plan() -> Plan:
+    """The run's :class:`Plan`, from the same verdicts the drift report prints; computed on the
+    first call (before any change) and kept for the run, as a restart must be decided on what
+    was, not on what the run has already fixed."""
+    run = run_of(state)
+    # pyinfra prepares the hosts in parallel greenlets: the first computes, the others wait.
+    with run.locks.setdefault("plan", gevent.lock.Semaphore()):
+        if "plan" not in run.memo:
+            run.memo["plan"] = decide(cluster(), _read())
+        return run.memo["plan"]
+
+
+def _read() -> dict[str, NodeSnapshot | None]:
+    c = cluster()
+    return read_all(state, [state.inventory.get_host(n) for n in c.names], c)
+
+
+def env_changes(c: Cluster, snap: NodeSnapshot) -> set[str]:
+    """The alluxio-env.sh variables whose value on the node differs from the declaration."""
+    have, want = snap.alluxio_env.settings, c.env_settings
+    if not snap.alluxio_env.file.exists:
+        return set(want)
+    return {k for k in set(have) | set(want) if have.get(k) != want.get(k)}
+
+
+def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
+    verdicts: dict[str, dict[str, Verdict]] = {n: node_verdicts(c, n, snaps) for n in c.names}
+    reachable = {n: s for n, s in snaps.items() if s is not None}
+
+    def runs_here(snap: NodeSnapshot) -> bool:
+        pids = (*snap.services.master_pids, *snap.services.worker_pids)
+        return c.install_dir in snap.services.homes_of(pids)
+
+    fresh = {n for n in reachable if verdicts[n]["install_dir"].details.get("fresh")}
+    stop_first = frozenset(n for n in fresh if runs_here(reachable[n]))
+    journal = verdicts[c.master]["journal"]
+    switch = bool(journal.details.get("carry_from"))
+
+    master_reasons: list[str] = []
+    if switch:
+        master_reasons.append(f"version change ({journal.details['carry_from']} -> {c.release})")
+    if "master" in verdicts[c.master]["services"].details.get("down", ()):
+        master_reasons.append(f"master: {verdicts[c.master]['services'].actual.split(',')[0]}")
+    if c.master in stop_first:
+        master_reasons.append(f"{c.master}'s release folder is replaced")
+    master_snap = reachable.get(c.master)
+    if master_snap is not None and (keys := env_changes(c, master_snap) - set(WORKER_ONLY_ENV)):
+        master_reasons.append(f"the master's settings ({', '.join(sorted(keys))})")
+
+    def worker_reasons(w: str) -> list[str]:
+        snap = reachable.get(w)
+        if snap is None:
+            return []
+        why = []
+        if "worker" in verdicts[w]["services"].details.get("down", ()):
+            why.append(f"{w}: {verdicts[w]['services'].actual}")
+        if keys := env_changes(c, snap) - set(MASTER_ONLY_ENV):
+            why.append(f"{w}'s settings ({', '.join(sorted(keys))})")
+        if w in stop_first:
+            why.append(f"{w}'s release folder is replaced")
+        return why
+
+    workers = {w: worker_reasons(w) for w in c.workers}
+    changed_workers = [w for w, why in workers.items() if why]
+    start_all = bool(master_reasons) or (c.restart == "all" and bool(changed_workers))
+    rolling = () if start_all else tuple(changed_workers)
+    retire = frozenset(n for n in reachable if verdicts[n]["services"].details.get("retire"))
+    forget = verdicts[c.master]["services"].details.get("forget", ())
+    restart_master = not start_all and bool(forget)
+    services_off = any(verdicts[n]["services"].status != IN_SYNC for n in reachable)
+    reasons = master_reasons + [r for w in changed_workers for r in workers[w]]
+    reasons += [f"retire {n}" for n in sorted(retire)] + [f"forget {h}" for h in forget]
+    return Plan(
+        stop_first=stop_first,
+        switch=switch,
+        start_all=start_all,
+        restart_master=restart_master,
+        rolling=rolling,
+        retire=retire,
+        check_health=start_all or bool(rolling) or restart_master or services_off,
+        anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
+        why="; ".join(reasons) or "nothing restarts",
+    )

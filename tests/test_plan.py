@@ -1,0 +1,140 @@
+"""What a converge stops and restarts, decided on recorded node states: a restart only where a
+change has an effect, one worker at a time where it can (issue 10)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cluster import Cluster
+from facts.release import InstallState, ReleasesState
+from operations.plan import decide, env_changes
+from resources import journal, old_releases, services
+from tests.recorded import cluster, snapshots, with_file
+
+C = cluster()
+CONVERGED = snapshots("converged")
+WORKERS = ("server06", "server07", "server08")
+
+
+def declared(**env: str) -> Cluster:
+    return C.model_copy(update={"env": tuple(env.items())})
+
+
+def with_env(name: str, text: str) -> dict:
+    return {**CONVERGED, name: with_file(CONVERGED[name], "alluxio_env", text)}
+
+
+def test_a_converged_cluster_has_nothing_to_stop_or_start() -> None:
+    p = decide(C, CONVERGED)
+    assert (p.stop_first, p.switch, p.start_all, p.restart_master, p.rolling, p.retire) == (
+        frozenset(), False, False, False, (), frozenset(),
+    )  # fmt: skip
+    assert not p.check_health and not p.anything_to_change
+
+
+def test_a_setting_only_workers_read_restarts_the_workers_one_at_a_time() -> None:
+    p = decide(declared(ALLUXIO_WORKER_MEMORY_SIZE="2GB"), CONVERGED)
+    assert not p.start_all and p.rolling == WORKERS
+    assert "server06's settings (ALLUXIO_WORKER_MEMORY_SIZE)" in p.why
+    # the post's way, when asked
+    everything = declared(ALLUXIO_WORKER_MEMORY_SIZE="2GB").model_copy(update={"restart": "all"})
+    p = decide(everything, CONVERGED)
+    assert p.start_all and p.rolling == ()
+
+
+def test_a_setting_the_master_reads_restarts_everything() -> None:
+    for env in ({"JAVA": "/usr/bin/java"}, {"ALLUXIO_MASTER_JAVA_OPTS": "-Xmx1g"}):
+        p = decide(declared(**env), CONVERGED)
+        assert p.start_all and p.rolling == (), env
+        assert "the master's settings" in p.why
+
+
+def test_what_only_the_scripts_read_restarts_nothing() -> None:
+    # conf/workers and the launcher are read by the start and stop scripts on the master only
+    crlf = with_file(CONVERGED["server06"], "workers_file", "server06\r\nserver07\r\nserver08\r\n")
+    unpatched = with_file(CONVERGED["server08"], "launcher", C.tarball.launcher)
+    p = decide(C, {**CONVERGED, "server06": crlf, "server08": unpatched})
+    assert p.anything_to_change
+    assert not p.start_all and p.rolling == () and not p.stop_first and not p.check_health
+
+
+def test_a_worker_edited_or_down_restarts_alone() -> None:
+    text = (CONVERGED["server07"].alluxio_env.file.text or "") + "ALLUXIO_WORKER_MEMORY_SIZE=2GB\n"
+    assert env_changes(C, with_env("server07", text)["server07"]) == {"ALLUXIO_WORKER_MEMORY_SIZE"}
+    assert decide(C, with_env("server07", text)).rolling == ("server07",)
+    down = replace(CONVERGED["server06"], services=replace(CONVERGED["server06"].services, worker_pids=()))
+    p = decide(C, {**CONVERGED, "server06": down})
+    assert p.rolling == ("server06",) and not p.start_all and p.check_health
+    # a deleted alluxio-env.sh on a worker: every setting is new to it, only the master's are not
+    p = decide(C, {**CONVERGED, "server07": with_file(CONVERGED["server07"], "alluxio_env", None)})
+    assert p.rolling == ("server07",) and not p.start_all
+
+
+def test_replacing_the_folder_daemons_run_from_stops_them_first() -> None:
+    unmarked = {n: replace(s, install=replace(s.install, marker=None)) for n, s in CONVERGED.items()}
+    p = decide(C, {**CONVERGED, "server07": unmarked["server07"]})
+    assert p.stop_first == {"server07"} and p.rolling == ("server07",) and not p.start_all
+    p = decide(C, {**CONVERGED, "server08": unmarked["server08"]})
+    assert p.stop_first == {"server08"} and p.start_all
+
+
+def test_a_version_change_carries_the_journal_and_starts_everything_once() -> None:
+    upgrade = C.model_copy(update={"version": "1.3.0"})
+    # the declared folder is not there yet; the daemons run from 1.2.0's, where the journal is
+    bare = {n: replace(s, install=InstallState(False)) for n, s in CONVERGED.items()}
+    p = decide(upgrade, bare)
+    assert p.switch and p.start_all and p.rolling == ()
+    assert p.stop_first == frozenset()  # nothing runs from the folder being extracted: it stays up
+    assert "version change (alluxio-1.2.0 -> alluxio-1.3.0)" in p.why
+    v = journal(upgrade, bare["server08"])
+    assert v.status == "drifted" and v.details["carry_from"] == "alluxio-1.2.0"
+    assert v.actual == "in alluxio-1.2.0/journal: version change 1.2.0 -> 1.3.0, to carry over"
+    assert journal(C, CONVERGED["server08"]).in_sync
+    # the daemons of the release being left are drift of the declaration, not of the host
+    assert (
+        services(upgrade, "server06", bare["server06"], bare["server08"]).fingerprint
+        != services(C, "server06", CONVERGED["server06"], CONVERGED["server08"]).fingerprint
+    )
+
+
+def test_retiring_a_worker_stops_it_and_the_master_forgets_it() -> None:
+    shrunk = C.model_copy(update={"workers": ("server06", "server08")})
+    p = decide(shrunk, CONVERGED)
+    assert p.retire == {"server07"} and p.restart_master and not p.start_all and p.rolling == ()
+    v = services(shrunk, "server07", CONVERGED["server07"], CONVERGED["server08"])
+    assert v.status == "drifted" and v.details["retire"] and "a worker runs" in v.actual
+    master = services(shrunk, "server08", CONVERGED["server08"], CONVERGED["server08"])
+    assert master.details["forget"] == ("server07",) and "lists retired worker(s) server07" in master.actual
+    # once it is stopped and forgotten, nothing is left to do
+    gone = replace(
+        CONVERGED["server07"],
+        services=replace(CONVERGED["server07"].services, worker_pids=(), ram_mounted=False),
+    )
+    listed = {h: a for h, a in (CONVERGED["server08"].services.listed or {}).items() if h != "server07"}
+    forgot = replace(CONVERGED["server08"], services=replace(CONVERGED["server08"].services, listed=listed))
+    p = decide(shrunk, {**CONVERGED, "server07": gone, "server08": forgot})
+    assert not (p.retire or p.restart_master or p.start_all or p.rolling)
+
+
+def test_a_worker_the_inventory_does_not_know_is_named_not_acted_on() -> None:
+    master = CONVERGED["server08"]
+    listed = {**(master.services.listed or {}), "server09": 0}
+    stranger = replace(master, services=replace(master.services, listed=listed))
+    v = services(C, "server08", stranger, stranger)
+    assert v.status == "drifted" and "lists worker(s) not in the inventory: server09" in v.actual
+    p = decide(C, {**CONVERGED, "server08": stranger})
+    assert not (p.restart_master or p.start_all or p.rolling)
+
+
+def test_only_the_previous_release_stays_beside_the_declared_one() -> None:
+    snap = CONVERGED["server06"]
+    many = ReleasesState({"alluxio-1.2.0": 300.0, "alluxio-1.3.0": 200.0, "alluxio-1.1.0": 100.0}, (), (), ())
+    v = old_releases(C, replace(snap, releases=many))
+    assert (
+        v.status == "drifted"
+        and v.details["remove"] == ("alluxio-1.1.0",)
+        and v.details["kept"] == ("alluxio-1.3.0",)
+    )
+    with_journal = replace(many, journals=("alluxio-1.1.0",))
+    assert old_releases(C, replace(snap, releases=with_journal)).in_sync  # a journal is never removed
+    assert old_releases(C, snap).in_sync
