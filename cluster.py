@@ -86,8 +86,8 @@ class Tarball(BaseModel):
     launcher: str  # bin/alluxio-workers.sh as shipped
 
     @classmethod
-    def read(cls, path: str, release: str) -> Tarball:
-        where = f"data alluxio_tarball={path!r}"
+    def read(cls, path: str, release: str, source: str = "--data") -> Tarball:
+        where = f"{source} alluxio_tarball={path!r}"
         file = Path(path).expanduser()
         if not file.is_file():
             raise InventoryError(f"{where}: no such file")
@@ -234,13 +234,20 @@ class Cluster(BaseModel):
 
 
 # ----- building and validating -----------------------------------------------------------
+MASTER_GROUP, WORKERS_GROUP, RETIRED_GROUP = "alluxio_master", "alluxio_workers", "alluxio_retired"
 _CURRENT: Cluster | None = None
 
 
 def current() -> Cluster:
-    """The cluster ``inventory.py`` declared in this process."""
+    """The cluster of this process: built (once) from pyinfra's inventory, see :func:`build`."""
+    global _CURRENT
     if _CURRENT is None:
-        raise InventoryError("no cluster declared: use the project's inventory.py")
+        from pyinfra.context import ctx_state
+
+        inventory = getattr(ctx_state.get(), "inventory", None) if ctx_state.isset() else None
+        if inventory is None:
+            raise InventoryError("no cluster declared: use the project's inventory.py")
+        _CURRENT = build(inventory)
     return _CURRENT
 
 
@@ -251,26 +258,123 @@ def known_data_keys() -> set[str]:
     return set(DATA_KEYS) | set(connector_data_meta) | {n for n, _ in all_global_arguments()}
 
 
+# Hosts every node must resolve without being managed, as inventory.py declares them.
+_RESOLVE_ONLY: dict[str, str] = {}
+
+
+def resolve_also(hosts: Mapping[str, str]) -> None:
+    """Called by inventory.py: names (-> addresses) every node resolves, not managed."""
+    _RESOLVE_ONLY.clear()
+    _RESOLVE_ONLY.update(hosts)
+
+
+def validate_before_connecting() -> None:
+    """Called by inventory.py: build the cluster from pyinfra's inventory (its groups and its
+    merged data, with pyinfra's precedence) once pyinfra has loaded it, and refuse a bad one
+    before any host is contacted. pyinfra offers no hook between loading the inventory and
+    connecting, so its state's ``init`` (which comes in between) is wrapped, on this run's
+    state only."""
+    from pyinfra.api.exceptions import PyinfraError
+    from pyinfra.context import ctx_state
+
+    if not ctx_state.isset():
+        return
+    state = ctx_state.get()
+    init = state.init
+
+    def init_then_validate(inventory: Any, *args: Any, **kwargs: Any) -> None:
+        init(inventory, *args, **kwargs)
+        try:
+            current()
+        except InventoryError as error:
+            raise PyinfraError(f"inventory: {error}") from None
+
+    state.init = init_then_validate  # type: ignore[method-assign]
+
+
+def data_source(inventory: Any, host: Any, key: str) -> str | None:
+    """Where ``host``'s value of ``key`` comes from, in pyinfra's order of precedence."""
+    if key in inventory.get_override_data():
+        return "--data"
+    if key in inventory.get_host_data(host.name):
+        return f"host {host.name}'s data in the inventory"
+    for group in reversed(host.groups):
+        if key in inventory.get_group_data(group):
+            return f"group_data/{group}.py"
+    if key in inventory.get_data():
+        return "group_data/all.py"
+    return None
+
+
+def build(inventory: Any) -> Cluster:
+    """The :class:`Cluster` of a pyinfra inventory: the master is the one host of the group
+    ``alluxio_master``, the workers the hosts of ``alluxio_workers`` (a host may be in both),
+    other hosts (``alluxio_retired``) are managed but run no daemon. The tool's data keys are
+    read as pyinfra reads any data (``--data``, host data, group data, ``group_data/all.py``)
+    and must be the same for every host. Raises :class:`InventoryError` naming what is wrong
+    and where it was set."""
+    hosts = list(inventory)
+    known = known_data_keys()
+    layers = [("--data", inventory.get_override_data())]
+    layers += [(f"host {h.name}'s data in the inventory", inventory.get_host_data(h.name)) for h in hosts]
+    layers += [(f"group_data/{g}.py", inventory.get_group_data(g)) for g in inventory.groups]
+    layers += [("group_data/all.py", inventory.get_data())]
+    for where, data in layers:
+        for key in data:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+            if key not in known and close:
+                raise InventoryError(f"{where}: unknown data key {key!r} (did you mean {close[0]!r}?)")
+    masters = [h.name for h in inventory.get_group(MASTER_GROUP, [])]
+    if len(masters) > 1:
+        raise InventoryError(f"group {MASTER_GROUP}: exactly one master, got {', '.join(masters)}")
+    # by name: pyinfra keeps a group's hosts in the inventory's order, not the group's own
+    workers = sorted(h.name for h in inventory.get_group(WORKERS_GROUP, []))
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in DATA_KEYS:
+        seen = {h.name: (h.data.get(key, _UNSET), data_source(inventory, h, key)) for h in hosts}
+        distinct = {repr(v) for v, _ in seen.values()}
+        if len(distinct) > 1:
+            shown = "; ".join(
+                f"{n}: {'unset' if v is _UNSET else repr(v)} ({src or 'default'})"
+                for n, (v, src) in seen.items()
+            )
+            raise InventoryError(f"{key}: must be the same for every host, but {shown}")
+        value, source = next(iter(seen.values()), (_UNSET, None))
+        if value is not _UNSET:
+            values[key], sources[key] = value, source or "--data"
+    return declare(
+        [(h.name, {"ssh_hostname": h.data.get("ssh_hostname", h.name)}) for h in hosts],
+        masters[0] if masters else "",
+        workers,
+        dict(_RESOLVE_ONLY),
+        values,
+        sources,
+    )
+
+
+_UNSET: Any = object()
+
+
 def declare(
     hosts: Sequence[tuple[str, Mapping[str, Any]]],
     master: str,
     workers: Sequence[str],
     resolve_only: Mapping[str, str],
     data: Mapping[str, Any],
+    sources: Mapping[str, str] | None = None,
 ) -> Cluster:
     """Validate the inventory and its data, build the :class:`Cluster` and make it current.
 
-    ``hosts`` are the managed hosts as pyinfra inventory entries (name, host data); ``data`` is
-    the ``--data`` of the command line. Raises :class:`InventoryError` naming field and host.
+    ``hosts`` are the managed hosts as pyinfra inventory entries (name, host data); ``data``
+    the tool's data keys, ``sources`` where each was set (``--data`` by default). Raises
+    :class:`InventoryError` naming the field, the host and the source.
     """
     global _CURRENT
     all_data = dict(data)
-    known = known_data_keys()
-    for where, keys in [("--data", data.keys())] + [(f"host {n}", d.keys()) for n, d in hosts]:
-        for key in keys:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
-            if key not in known and close:
-                raise InventoryError(f"{where}: unknown data key {key!r} (did you mean {close[0]!r}?)")
+
+    def where(key: str) -> str:
+        return (sources or {}).get(key, "--data")
 
     nodes: list[Node] = []
     seen_addresses: dict[str, str] = {}
@@ -278,9 +382,7 @@ def declare(
         _check_label(name, f"host {name!r}")
         if any(n.name == name for n in nodes):
             raise InventoryError(f"host {name}: declared twice")
-        address = {**host_data, **{k: v for k, v in data.items() if k == "ssh_hostname"}}.get(
-            "ssh_hostname", name
-        )
+        address = host_data.get("ssh_hostname", name)
         nodes.append(Node(name=name, address=_check_ipv4(address, f"host {name}: ssh_hostname")))
     extra: list[Node] = []
     for name, address in resolve_only.items():
@@ -297,45 +399,57 @@ def declare(
 
     managed = {n.name for n in nodes}
     if not master:
-        raise InventoryError("master: no master declared")
+        raise InventoryError(f"group {MASTER_GROUP}: no master declared")
     if not isinstance(master, str):
-        raise InventoryError(f"master: exactly one master, got {master!r}")
+        raise InventoryError(f"group {MASTER_GROUP}: exactly one master, got {master!r}")
     if master not in managed:
         why = "resolve-only, not managed" if master in resolve_only else "not in the inventory"
-        raise InventoryError(f"master: host {master} is {why}")
+        raise InventoryError(f"group {MASTER_GROUP}: host {master} is {why}")
     if not workers:
-        raise InventoryError("workers: no workers declared")
+        raise InventoryError(f"group {WORKERS_GROUP}: no workers declared")
     for worker in workers:
         if worker not in managed:
             why = "resolve-only, not managed" if worker in resolve_only else "not in the inventory"
-            raise InventoryError(f"workers: host {worker} is {why}")
+            raise InventoryError(f"group {WORKERS_GROUP}: host {worker} is {why}")
     if len(set(workers)) != len(workers):
-        raise InventoryError(f"workers: listed twice: {sorted({w for w in workers if workers.count(w) > 1})}")
+        raise InventoryError(
+            f"group {WORKERS_GROUP}: listed twice: {sorted({w for w in workers if workers.count(w) > 1})}"
+        )
 
     version = str(all_data.get("alluxio_version", "1.2.0"))
     if version not in SUPPORTED_VERSIONS:
         raise InventoryError(
-            f"--data alluxio_version={version!r}: this tool supports Alluxio "
+            f"{where('alluxio_version')} alluxio_version={version!r}: this tool supports Alluxio "
             f"{' and '.join(SUPPORTED_VERSIONS)} only"
         )
     tarball_path = all_data.get("alluxio_tarball")
     if not tarball_path or not isinstance(tarball_path, str):
-        raise InventoryError("--data alluxio_tarball: required (local path of the release tarball)")
-    env = _check_env(all_data.get("alluxio_env", {}))
+        raise InventoryError(
+            "alluxio_tarball: required (local path of the release tarball), in --data or group_data/all.py"
+        )
+    env = _check_env(all_data.get("alluxio_env", {}), where("alluxio_env"))
     underfs = all_data.get("alluxio_underfs_address", DEFAULT_UNDERFS)
     if not isinstance(underfs, str) or not underfs or any(c in underfs for c in "\n\0"):
-        raise InventoryError(f"--data alluxio_underfs_address={underfs!r}: one line of text")
+        raise InventoryError(
+            f"{where('alluxio_underfs_address')} alluxio_underfs_address={underfs!r}: one line of text"
+        )
     accept = all_data.get("alluxio_accept_new_host_keys", False)
     if not isinstance(accept, bool):
-        raise InventoryError(f"--data alluxio_accept_new_host_keys={accept!r}: true or false")
+        raise InventoryError(
+            f"{where('alluxio_accept_new_host_keys')} alluxio_accept_new_host_keys={accept!r}: true or false"
+        )
     restart = all_data.get("alluxio_restart", "rolling")
     if restart not in RESTART_MODES:
-        raise InventoryError(f"--data alluxio_restart={restart!r}: one of {', '.join(RESTART_MODES)}")
+        raise InventoryError(
+            f"{where('alluxio_restart')} alluxio_restart={restart!r}: one of {', '.join(RESTART_MODES)}"
+        )
     health = all_data.get("alluxio_health_seconds", 30)
     if isinstance(health, bool) or not isinstance(health, int) or not 1 <= health <= 3600:
-        raise InventoryError(f"--data alluxio_health_seconds={health!r}: whole seconds, 1 to 3600")
+        raise InventoryError(
+            f"{where('alluxio_health_seconds')} alluxio_health_seconds={health!r}: whole seconds, 1 to 3600"
+        )
 
-    tarball = Tarball.read(tarball_path, f"alluxio-{version}")
+    tarball = Tarball.read(tarball_path, f"alluxio-{version}", where("alluxio_tarball"))
     _check_launcher(tarball, version)
     _CURRENT = Cluster(
         nodes=tuple(nodes),
@@ -385,12 +499,12 @@ def _check_ipv4(address: Any, where: str) -> str:
         raise InventoryError(f"{where}={address!r}: not an IPv4 address") from None
 
 
-def _check_env(env: Any) -> tuple[tuple[str, str], ...]:
+def _check_env(env: Any, source: str = "--data") -> tuple[tuple[str, str], ...]:
     if not isinstance(env, Mapping):
-        raise InventoryError(f"--data alluxio_env={env!r}: a JSON object of NAME: value")
+        raise InventoryError(f"{source} alluxio_env={env!r}: a JSON object of NAME: value")
     checked = []
     for name, value in env.items():
-        where = f"--data alluxio_env[{name!r}]"
+        where = f"{source} alluxio_env[{name!r}]"
         if not isinstance(name, str) or not _SHELL_NAME.match(name):
             raise InventoryError(f"{where}: not a shell variable name")
         if name in _RESERVED_ENV:
@@ -402,14 +516,3 @@ def _check_env(env: Any) -> tuple[tuple[str, str], ...]:
             raise InventoryError(f"{where}: the value has a newline or NUL")
         checked.append((name, text))
     return tuple(checked)
-
-
-def cli_data() -> dict[str, Any]:
-    """pyinfra's ``--data key=value`` values of the running command, parsed as pyinfra does."""
-    import click
-    from pyinfra_cli.util import parse_cli_arg
-
-    ctx = click.get_current_context(silent=True)
-    raw = ctx.params.get("data") if ctx else None
-    pairs = (item.split("=", 1) for item in raw or ())
-    return {key: parse_cli_arg(value) for key, value in (p for p in pairs if len(p) == 2)}

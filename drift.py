@@ -27,8 +27,8 @@ from pyinfra.context import ctx_config, ctx_inventory, ctx_state
 from pyinfra_cli.inventory import make_inventory
 from pyinfra_cli.util import parse_cli_arg
 
-from cluster import Cluster, current
-from facts.node import NodeSnapshot
+from cluster import Cluster, InventoryError, build
+from facts.node import NodeSnapshot, run_of
 from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts, read_all
 
 STATUSES = (IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE)
@@ -47,7 +47,12 @@ def cause(verdict: Verdict, snap: NodeSnapshot | None) -> str | None:
     return "corrective" if applied == verdict.fingerprint else "intentional"
 
 
-def report(cluster: Cluster, names: list[str], snaps: dict[str, NodeSnapshot | None]) -> dict[str, Any]:
+def report(
+    cluster: Cluster,
+    names: list[str],
+    snaps: dict[str, NodeSnapshot | None],
+    unreadable: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The report as a JSON-able document (see the README for its format)."""
     hosts: dict[str, Any] = {}
     counts: Counter[str] = Counter()
@@ -58,6 +63,8 @@ def report(cluster: Cluster, names: list[str], snaps: dict[str, NodeSnapshot | N
             resources[resource] = {**verdict.as_json(), "cause": cause(verdict, snaps.get(name))}
             counts[verdict.status] += 1
         hosts[name] = {"reachable": snaps.get(name) is not None, "resources": resources}
+        if snaps.get(name) is None:
+            hosts[name]["why"] = (unreadable or {}).get(name, "could not connect")
     return {"hosts": hosts, "summary": {status: counts[status] for status in STATUSES}}
 
 
@@ -74,7 +81,7 @@ def render_text(document: dict[str, Any]) -> str:
               "unknown": "no converge recorded here"}  # fmt: skip
     out = []
     for name, entry in document["hosts"].items():
-        out.append(f"{name}{'' if entry['reachable'] else ' (unreachable)'}")
+        out.append(f"{name}{'' if entry['reachable'] else ' (unreachable: ' + entry.get('why', '?') + ')'}")
         for resource, r in entry["resources"].items():
             if r["status"] == IN_SYNC:
                 out.append(f"  {resource:<16} {r['status']:<11} {r['desired']}")
@@ -110,6 +117,10 @@ def _limited(inventory: Inventory, limits: tuple[str, ...]) -> list[Host]:
 @click.option("--ssh-key", "--key", "ssh_key", type=click.Path(), help="SSH private key filename.")
 @click.option("--ssh-key-password", "--key-password", "ssh_key_password", help="SSH key password.")
 @click.option("--ssh-password-prompt", is_flag=True, help="Ask for the SSH password.")
+@click.option("--sudo", is_flag=True, help="Read the nodes as root through sudo (as pyinfra's --sudo).")
+@click.option("--sudo-user", help="The user sudo runs as (default root).")
+@click.option("--use-sudo-password", is_flag=True, help="Ask for the sudo password.")
+@click.option("--su-user", help="Become this user with su (as pyinfra's --su-user).")
 @click.option("-v", "verbose", count=True, help="Show pyinfra's own log.")
 def main(
     inventory_path: str,
@@ -121,6 +132,10 @@ def main(
     ssh_key: str | None,
     ssh_key_password: str | None,
     ssh_password_prompt: bool,
+    sudo: bool,
+    sudo_user: str | None,
+    use_sudo_password: bool,
+    su_user: str | None,
     verbose: int,
 ) -> None:
     """Report drift from the declared state; exit 0 in sync, 2 drift, 1 undecided."""
@@ -140,11 +155,16 @@ def main(
     state = State(check_for_changes=False)
     ctx_state.set(state)
     config = Config()
+    config.SUDO, config.SUDO_USER, config.SU_USER = sudo, sudo_user, su_user
+    if use_sudo_password:
+        config.USE_SUDO_PASSWORD = True
+        config.SUDO_PASSWORD = getpass("sudo password: ")
     ctx_config.set(config)
     try:
         inventory = make_inventory(inventory_path, override_data=override, cwd=os.getcwd())
-        cluster = current()
-    except SystemExit:  # inventory.py refused the inventory and said why
+        cluster = build(inventory)
+    except InventoryError as error:
+        click.echo(f"drift: inventory: {error}", err=True)
         sys.exit(EXIT_UNDECIDED)
     except Exception as error:
         click.echo(f"drift: cannot load {inventory_path}: {error}", err=True)
@@ -161,7 +181,7 @@ def main(
     names = [h.name for h in chosen]
     needed = [h for h in inventory if h.name in names or h.name in cluster.names]
     snaps = read_all(state, needed, cluster)
-    document = report(cluster, names, snaps)
+    document = report(cluster, names, snaps, run_of(state).unreadable)
     click.echo(json.dumps(document, indent=2) if as_json else render_text(document))
     sys.exit(exit_code(document))
 

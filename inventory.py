@@ -1,38 +1,41 @@
-"""The post's cluster (BRIEF section 1), as a pyinfra inventory and the desired-state model.
+"""The post's cluster (BRIEF section 1), as a pyinfra inventory.
 
     pyinfra inventory.py deploy.py --data alluxio_tarball=PATH [--data KEY=VALUE ...]
 
-Managed hosts are the pyinfra hosts below (``ssh_hostname`` is the address every node resolves
-the host to); ``server03``, the HDFS namenode, only has to resolve. Connection settings come
-from pyinfra's own options (``--ssh-user``, ``--ssh-key``, ``--ssh-password-prompt``,
-``--data ssh_port=...``). The data keys of this tool:
+The hosts are pyinfra groups: the master (exactly one), the workers (the master may be one
+too, as in the post), and hosts that leave (managed, but run no Alluxio daemon: a retired
+worker). ``ssh_hostname`` is the address every node resolves the host to. To declare another
+cluster, edit these lists only. ``server03``, the HDFS namenode, only has to resolve.
+
+The tool's data keys are pyinfra data like any other: ``--data``, host data here,
+``group_data/all.py`` or a group's file (see the README), with pyinfra's precedence; they must
+be the same for every host:
 
     alluxio_tarball               local path of the release tarball (required)
-    alluxio_env                   extra conf/alluxio-env.sh variables, a JSON object, e.g.
-                                  '{"JAVA": "/usr/bin/java", "ALLUXIO_WORKER_MEMORY_SIZE": "2GB"}'
+    alluxio_env                   extra conf/alluxio-env.sh variables, e.g.
+                                  {"JAVA": "/usr/bin/java", "ALLUXIO_WORKER_MEMORY_SIZE": "2GB"}
     alluxio_underfs_address       under storage (default hdfs://server03:8020/alluxio)
-    alluxio_version               the release (default 1.2.0)
+    alluxio_version               the release: 1.2.0 (default) or 1.3.0
     alluxio_accept_new_host_keys  true: trust a node whose host key changed (default false)
+    alluxio_restart               rolling (default) or all: how workers restart
+    alluxio_health_seconds        how long a worker may take to be live (default 30)
 
-The model is built and validated here, while pyinfra loads the inventory: a bad inventory is
-refused before any host is contacted.
+Connection settings are pyinfra's own (``--ssh-user``, ``--sudo``, ``--data ssh_port=...``).
+The cluster is built and validated from the loaded inventory before any host is contacted.
 """
 
-import sys
+from cluster import resolve_also, validate_before_connecting
 
-from cluster import InventoryError, cli_data, declare
-
-hosts = [
+alluxio_master = [
     ("server08", {"ssh_hostname": "10.0.1.13"}),
+]
+alluxio_workers = [
     ("server06", {"ssh_hostname": "10.0.1.11"}),
     ("server07", {"ssh_hostname": "10.0.1.12"}),
+    ("server08", {"ssh_hostname": "10.0.1.13"}),
 ]
-MASTER = "server08"
-WORKERS = ["server06", "server07", "server08"]
+alluxio_retired: list[tuple[str, dict[str, str]]] = []  # keep a worker here for one run to retire it
 RESOLVE_ONLY = {"server03": "10.0.1.8"}  # the HDFS namenode: resolves everywhere, not managed
 
-try:
-    CLUSTER = declare(hosts, MASTER, WORKERS, RESOLVE_ONLY, cli_data())
-except InventoryError as error:
-    print(f"inventory.py: {error}", file=sys.stderr)
-    sys.exit(2)
+resolve_also(RESOLVE_ONLY)
+validate_before_connecting()

@@ -8,7 +8,8 @@ baseline; a cold converge; no-op converges and drift reports (medians of ``--rep
 Figures: wall time; remote commands per host (counted from each lab host's sshd log, which
 records every session it starts); bytes sent from the control namespace (its bridge's counter);
 peak memory of the control process. Wall times are noisy on a shared machine: compare the
-ratios within one run. The lab is removed at the end, also on failure.
+ratios within one run. The benchmark has its own lab (``/var/lib/alluxio-lab-bench``, namespaces
+``abench-*``), beside any other, removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from bench.baseline import post_by_hand
 from bench.inventories import PROJECT, cluster_of
 from demo_release import build
 from lab import Lab, topology
-from lab.lab import BRIDGE, CONTROL_NS
+from lab.lab import BRIDGE
 
 MASTER = "server08"
+BENCH_ROOT, BENCH_PREFIX = Path("/var/lib/alluxio-lab-bench"), "abench-"
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 # Runs a command and prints its wall time, exit code and the peak RSS (KiB) of its processes.
 _MEASURE = (
@@ -66,9 +68,9 @@ class Size:
     drift: list[Run] = field(default_factory=list)
 
 
-def sent_bytes() -> int:
+def sent_bytes(lab: Lab) -> int:
     out = subprocess.run(
-        ["ip", "-n", CONTROL_NS, "-j", "-s", "link", "show", BRIDGE],
+        ["ip", "-n", lab.control_ns, "-j", "-s", "link", "show", BRIDGE],
         capture_output=True,
         text=True,
         check=True,
@@ -82,7 +84,7 @@ def sessions(lab: Lab) -> dict[str, int]:
 
 def measured(lab: Lab, argv: list[str], log: Path) -> Run:
     """Run ``argv`` in the control namespace and measure it."""
-    before_sent, before_sessions = sent_bytes(), sessions(lab)
+    before_sent, before_sessions = sent_bytes(lab), sessions(lab)
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(log), *lab.run_argv(argv)],
         capture_output=True,
@@ -96,19 +98,19 @@ def measured(lab: Lab, argv: list[str], log: Path) -> Run:
         float(seconds),
         int(code),
         int(peak),
-        sent_bytes() - before_sent,
+        sent_bytes(lab) - before_sent,
         {n: after[n] - before_sessions.get(n, 0) for n in after},
     )
 
 
 def timed_baseline(lab: Lab, tarball: Path, workers: list[str]) -> Run:
-    before_sent, before_sessions = sent_bytes(), sessions(lab)
+    before_sent, before_sessions = sent_bytes(lab), sessions(lab)
     start = time.monotonic()
     post_by_hand(lab, tarball, MASTER, workers)
     seconds = time.monotonic() - start
     after = sessions(lab)
     return Run(
-        seconds, 0, 0, sent_bytes() - before_sent, {n: after[n] - before_sessions.get(n, 0) for n in after}
+        seconds, 0, 0, sent_bytes(lab) - before_sent, {n: after[n] - before_sessions.get(n, 0) for n in after}
     )
 
 
@@ -129,6 +131,7 @@ def live_workers(lab: Lab, want: int) -> int:
 def bench_size(lab: Lab, n: int, tarball: Path, repeat: int, work: Path) -> Size:
     lab.down()
     hosts = lab.up(topology.extra_hosts(n - 3))
+    lab.claim(os.getpid())
     managed = {name: ip for name, ip in hosts.items() if name != "server03"}
     workers = [MASTER, *sorted(set(managed) - {MASTER})]
     inventory = cluster_of(work / f"n{n}", {w: managed[w] for w in workers}, MASTER)
@@ -246,7 +249,11 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     if min(sizes) < 4:
         parser.error("--sizes: at least 4 hosts (a master and the post's workers)")
-    lab = Lab()
+    # Its own lab, beside any other (the demo's, a test session's): it removes it at the end.
+    lab = Lab(BENCH_ROOT, BENCH_PREFIX)
+    if lab.owner():
+        parser.error(f"another benchmark (PID {lab.owner()}) is using {lab.root}")
+    lab.down()  # a killed benchmark's leftovers
     results = []
     with tempfile.TemporaryDirectory(prefix="alluxio-bench-") as tmp:
         work = Path(tmp)

@@ -9,10 +9,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 def inventory_variant(folder: Path, **topology: str) -> Path:
     """Write ``folder/inventory.py``: the project's inventory.py with the given topology lines
-    (``hosts``, ``MASTER``, ``WORKERS``, ``RESOLVE_ONLY``) replaced by Python source text."""
+    (the groups ``alluxio_master``, ``alluxio_workers``, ``alluxio_retired``, and
+    ``RESOLVE_ONLY``) replaced by Python source text."""
     text = (PROJECT / "inventory.py").read_text()
     for name, value in topology.items():
-        start = text.index(f"\n{name} = ") + 1
+        start = min(i for i in (text.find(f"\n{name} = "), text.find(f"\n{name}: ")) if i >= 0) + 1
         line_end = text.index("\n", start)
         end = text.index("\n]\n", start) + 3 if text[line_end - 1] == "[" else line_end + 1
         text = text[:start] + f"{name} = {value}\n" + text[end:]
@@ -22,8 +23,25 @@ def inventory_variant(folder: Path, **topology: str) -> Path:
     return path
 
 
-def cluster_of(folder: Path, hosts: dict[str, str], master: str) -> Path:
-    """An inventory where every host of ``hosts`` (name -> address) is a worker and ``master``
-    the master, as in the post (the master is a worker too)."""
-    entries = ", ".join(f"({n!r}, {{'ssh_hostname': {a!r}}})" for n, a in hosts.items())
-    return inventory_variant(folder, hosts=f"[{entries}]", MASTER=repr(master), WORKERS=repr(list(hosts)))
+def group(hosts: dict[str, str]) -> str:
+    """A pyinfra group's source text: (name, {"ssh_hostname": address}) entries."""
+    return "[" + ", ".join(f"({n!r}, {{'ssh_hostname': {a!r}}})" for n, a in hosts.items()) + "]"
+
+
+def cluster_of(
+    folder: Path,
+    hosts: dict[str, str],
+    master: str,
+    workers: list[str] | None = None,
+    retired: list[str] = (),
+) -> Path:
+    """An inventory of ``hosts`` (name -> address): ``master`` the master, ``workers`` the
+    workers (every host by default, as in the post: the master is a worker too), ``retired``
+    managed hosts that run no daemon."""
+    chosen = list(hosts) if workers is None else workers
+    return inventory_variant(
+        folder,
+        alluxio_master=group({master: hosts[master]}),
+        alluxio_workers=group({w: hosts[w] for w in chosen}),
+        alluxio_retired=group({r: hosts[r] for r in retired}),
+    )

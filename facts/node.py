@@ -22,6 +22,7 @@ import gevent.lock
 from pyinfra.api import FactBase, Host, State
 from typing_extensions import override
 
+from facts import privilege
 from facts.applied import AppliedRecord
 from facts.conf import AlluxioEnv, EnvState, WorkersFile, WorkersState
 from facts.hosts import EtcHosts, HostsFile
@@ -145,7 +146,8 @@ class NodeState(FactBase[NodeSnapshot | None]):
     def process(self, output: Iterable[str]) -> NodeSnapshot | None:
         sections: dict[str, list[str]] = {}
         current: list[str] | None = None
-        for line in output:
+        for raw in output:
+            line = raw.rstrip("\r")  # read through a pseudo-terminal (sudo under requiretty): CRLF
             if line.startswith(SEPARATOR + " "):
                 current = sections.setdefault(line.split(" ", 1)[1].strip(), [])
             elif current is not None:
@@ -179,6 +181,8 @@ class _Run:
     stale: set[str] = field(default_factory=set)
     locks: dict[str, gevent.lock.Semaphore] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)  # decisions taken once per run
+    unreadable: dict[str, str] = field(default_factory=dict)  # host -> why its state cannot be read
+    prepared: set[str] = field(default_factory=set)  # hosts whose sudo was probed
 
 
 _runs: weakref.WeakKeyDictionary[Any, _Run] = weakref.WeakKeyDictionary()
@@ -202,8 +206,16 @@ def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | Non
                 return None
             run.reads[host.name] = run.reads.get(host.name, 0) + 1
             try:
-                run.snapshots[host.name] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
-            except Exception:  # connection errors of any kind mean "unreachable"
+                if host.name not in run.prepared:
+                    run.prepared.add(host.name)
+                    if reason := privilege.prepare(state, host):
+                        run.unreadable[host.name] = reason
+                if host.name in run.unreadable:
+                    run.snapshots[host.name] = None
+                else:
+                    run.snapshots[host.name] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
+            except Exception as error:  # connection errors of any kind mean "unreachable"
+                run.unreadable.setdefault(host.name, f"{type(error).__name__}: {error}")
                 run.snapshots[host.name] = None
         return run.snapshots[host.name]
 

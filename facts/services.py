@@ -109,11 +109,13 @@ class Services(FactBase[ServicesState]):
 
 
 def parse_worker_list(body: str) -> dict[str, int] | None:
-    """Host -> ``lastContactSec`` of a ``worker_info_list`` JSON body (the freshest entry of a
-    host listed twice); None if it is not one."""
+    """Host -> ``lastContactSec`` of a ``worker_info_list`` JSON body, its last line (through a
+    pty, sudo's warnings may come first) (the freshest entry of a host listed twice); None if
+    it is not one."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
     try:
         listed: dict[str, int] = {}
-        for w in json.loads(body):
+        for w in json.loads(lines[-1] if lines else ""):
             host, age = str(w["address"]["host"]), int(w["lastContactSec"])
             listed[host] = min(age, listed.get(host, age))
         return listed

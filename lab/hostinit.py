@@ -37,6 +37,8 @@ def setup(host_dir: str, hostname: str) -> None:
     # /var is the machine's, but for the folder where a host keeps its backups
     os.makedirs("/var/backups", exist_ok=True)
     mount("--bind", f"{host_dir}/backups", "/var/backups")
+    os.makedirs("/home", exist_ok=True)
+    mount("--bind", f"{host_dir}/home", "/home")  # its own users' homes
     # sshd's pid file and privilege-separation dir must not be shared between hosts.
     mount("-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run")
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)

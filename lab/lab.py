@@ -30,8 +30,7 @@ from typing import Any
 
 from lab import topology
 
-PREFIX = "alab-"
-CONTROL_NS = f"{PREFIX}ctl"
+PREFIX = "alab-"  # the namespaces of the default lab; ALLUXIO_LAB_PREFIX names another's
 BRIDGE = "br0"
 HOSTINIT = Path(__file__).with_name("hostinit.py")
 
@@ -100,11 +99,23 @@ def default_root() -> Path:
     return Path(os.environ.get("ALLUXIO_LAB_DIR", "/var/lib/alluxio-lab"))
 
 
+def default_prefix() -> str:
+    prefix = os.environ.get("ALLUXIO_LAB_PREFIX", PREFIX)
+    # Namespace names become file names under /run/netns: keep them plain and short.
+    if not (prefix.endswith("-") and prefix[:-1].isalnum() and len(prefix) <= 8):
+        raise LabError(f"ALLUXIO_LAB_PREFIX={prefix!r}: expected up to 7 letters or digits and '-'")
+    return prefix
+
+
 class Lab:
     """The lab under ``root``; every method is safe to call on a half-built lab."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, prefix: str | None = None) -> None:
         self.root = root or default_root()
+        # Labs with different prefixes (and roots) coexist: the same addresses, each behind
+        # its own control namespace and bridge.
+        self.prefix = prefix or default_prefix()
+        self.control_ns = f"{self.prefix}ctl"
         self.state_file = self.root / "state.json"
         self.control_ssh = self.root / "control" / "ssh"
 
@@ -124,6 +135,22 @@ class Lab:
     def is_up(self) -> bool:
         """True when a lab (this one, or another checkout's) exists on this machine."""
         return bool(self.hosts()) or bool(self._namespaces())
+
+    def namespace(self, name: str) -> str:
+        """The network namespace of lab host ``name``."""
+        return f"{self.prefix}{name}"
+
+    def owner(self) -> int | None:
+        """PID of the process that claimed the lab (see ``claim``), if it still runs."""
+        pid = self._state().get("owner")
+        return pid if isinstance(pid, int) and _alive(pid) else None
+
+    def claim(self, pid: int) -> None:
+        """Record ``pid`` as the lab's user: a lab whose owner has died is stale (a killed
+        test session's) and may be taken down by the next one."""
+        state = self._state()
+        state["owner"] = pid
+        self._save(state)
 
     def hosts(self) -> dict[str, str]:
         """Lab host name -> IP address."""
@@ -215,7 +242,8 @@ class Lab:
         for ns in self._namespaces():
             _run(["ip", "netns", "del", ns], check=False)
         _reap_children()
-        _run(["ip", "route", "del", "unreachable", str(topology.SUBNET)], check=False)
+        if not _other_labs(self.control_ns):  # the route guards every lab on the machine
+            _run(["ip", "route", "del", "unreachable", str(topology.SUBNET)], check=False)
         if self.root.exists():
             shutil.rmtree(self.root)
 
@@ -229,6 +257,38 @@ class Lab:
         if not self._sshd_running(name):
             self.exec(name, ["/usr/sbin/sshd", "-E", str(self.host_dir(name) / "sshd.log")])
         self._wait_listening(name)
+
+    def add_operator(
+        self, user: str = "ops", password: str | None = None, root_from_control: bool = False
+    ) -> None:
+        """On every host, an operator account as most sites have: ``user`` logs in with the lab's
+        control key and may run anything through sudo (without a password, or with
+        ``password``), under the hosts' ``Defaults requiretty``; and unless
+        ``root_from_control``, root may no longer log in from the control side
+        (``PermitRootLogin no`` for its address), while the hosts' root still reach each other."""
+        key = Path(f"{self.control_key}.pub").read_text().strip()
+        rule = f"{user} ALL=(ALL:ALL) {'' if password else 'NOPASSWD: '}ALL"
+        setup = (
+            f"id -u {user} >/dev/null 2>&1 || useradd -m -s /bin/bash {user}; "
+            f"mkdir -p /home/{user}/.ssh && echo '{key}' > /home/{user}/.ssh/authorized_keys && "
+            f"chmod 700 /home/{user}/.ssh && chmod 600 /home/{user}/.ssh/authorized_keys && "
+            f"chown -R {user}:{user} /home/{user}/.ssh && "
+            f"grep -qxF '{rule}' /etc/sudoers || echo '{rule}' >> /etc/sudoers"
+        )
+        # a password for sudo, or none at all: "*", not the locked "!" sshd turns away
+        setup += f" && echo '{user}:{password}' | chpasswd" if password else f" && usermod -p '*' {user}"
+        for name in self.hosts():
+            done = self.exec(name, ["sh", "-c", setup])
+            if done.returncode != 0:
+                raise LabError(f"{name}: could not add the operator {user}: {done.stderr.strip()}")
+            if not root_from_control:
+                # inside the host: its /etc is an overlay, not to be written behind its back
+                deny = f"Match Address {topology.CONTROL_IP}\n    PermitRootLogin no\n"
+                conf = "/etc/ssh/sshd_config"
+                script = f"grep -q '^Match Address' {conf} || printf '{deny}' >> {conf}"
+                self.exec(name, ["sh", "-c", script], check=True)
+                self.stop(name)
+                self.start(name)
 
     def rekey(self, name: str) -> None:
         """Give a host new host keys, as a reinstall would; the control side learns them (an
@@ -260,7 +320,7 @@ class Lab:
             "ip",
             "netns",
             "exec",
-            CONTROL_NS,
+            self.control_ns,
             "sh",
             "-c",
             script,
@@ -287,12 +347,12 @@ class Lab:
     # ----- internals ---------------------------------------------------------------------
     def _namespaces(self) -> list[str]:
         out = _run(["ip", "netns", "list"], check=False).stdout
-        return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
+        return [line.split()[0] for line in out.splitlines() if line.startswith(self.prefix)]
 
     def _ensure_control(self) -> None:
-        if CONTROL_NS not in self._namespaces():
-            _run(["ip", "netns", "add", CONTROL_NS])
-        ns = ["ip", "-n", CONTROL_NS]
+        if self.control_ns not in self._namespaces():
+            _run(["ip", "netns", "add", self.control_ns])
+        ns = ["ip", "-n", self.control_ns]
         _run([*ns, "link", "set", "lo", "up"])
         if _run([*ns, "link", "show", BRIDGE], check=False).returncode != 0:
             _run([*ns, "link", "add", BRIDGE, "type", "bridge"])
@@ -321,7 +381,7 @@ class Lab:
         host = self._state()["hosts"].get(name)
         if not host or not _alive(int(host["pid"])):
             return False
-        if f"{PREFIX}{name}" not in self._namespaces():
+        if self.namespace(name) not in self._namespaces():
             return False
         if not self._sshd_running(name):
             self.start(name)  # a stopped sshd is repaired, not rebuilt
@@ -369,6 +429,7 @@ class Lab:
             ("tmp", 0o1777),
             ("mnt", 0o755),
             ("backups", 0o755),
+            ("home", 0o755),
         ):
             (d / sub).mkdir(parents=True, exist_ok=True)
             os.chmod(d / sub, mode)
@@ -410,17 +471,17 @@ class Lab:
         os.chmod(auth, 0o600)
 
     def _plumb(self, name: str, ip: str) -> None:
-        ns = f"{PREFIX}{name}"
+        ns = self.namespace(name)
         veth = f"vl{ip.rsplit('.', 1)[1]}"  # unique per address, within IFNAMSIZ
         # A namespace being torn down can keep its veth pair a moment: remove it from our side.
-        _run(["ip", "-n", CONTROL_NS, "link", "del", veth], check=False)
+        _run(["ip", "-n", self.control_ns, "link", "del", veth], check=False)
         _run(["ip", "netns", "add", ns])
         _run(["ip", "-n", ns, "link", "set", "lo", "up"])
         _run(
             [
                 "ip",
                 "-n",
-                CONTROL_NS,
+                self.control_ns,
                 "link",
                 "add",
                 veth,
@@ -433,7 +494,7 @@ class Lab:
                 ns,
             ]
         )
-        _run(["ip", "-n", CONTROL_NS, "link", "set", veth, "master", BRIDGE, "up"])
+        _run(["ip", "-n", self.control_ns, "link", "set", veth, "master", BRIDGE, "up"])
         _run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0"])
         _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
 
@@ -445,7 +506,7 @@ class Lab:
             "ip",
             "netns",
             "exec",
-            f"{PREFIX}{name}",
+            self.namespace(name),
             "unshare",
             "--mount",
             "--uts",
@@ -494,7 +555,7 @@ class Lab:
         self.control_hosts.write_text(ETC_HOSTS + names)
 
     def _destroy_host(self, name: str) -> None:
-        ns = f"{PREFIX}{name}"
+        ns = self.namespace(name)
         host = self._state()["hosts"].get(name)
         if host:
             _kill(int(host["pid"]))
@@ -522,6 +583,13 @@ class Lab:
             time.sleep(0.05)
             _reap_children()
         raise LabError(f"processes in {ns} survived SIGKILL: {pids}")
+
+
+def _other_labs(control_ns: str) -> list[str]:
+    """Control namespaces of other labs on this machine (every lab's ends in ``-ctl``)."""
+    out = _run(["ip", "netns", "list"], check=False).stdout
+    names = [line.split()[0] for line in out.splitlines() if line.strip()]
+    return [ns for ns in names if ns.endswith("-ctl") and ns != control_ns]
 
 
 def _check_unique(hosts: Mapping[str, str]) -> None:

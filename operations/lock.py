@@ -27,6 +27,7 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.state import BaseStateCallback
 
 from cluster import current
+from facts import privilege
 from facts.node import run_of
 
 LOCK = "/etc/alluxio-reconcile/lock"
@@ -91,16 +92,20 @@ class ConvergeLock(BaseStateCallback):
         master.disconnect = release_then_disconnect  # type: ignore[method-assign]
 
     def _acquire(self, take_over: str | None = None) -> tuple[str, str]:
-        ok, output = self.master.run_shell_command(acquire_command(self.owner, take_over))
-        first = (output.stdout_lines or [""])[0] if ok else ""
-        status, _, rest = first.partition(" ")
-        if not ok or status not in ("acquired", "held", "error"):
+        ok, output = privilege.run(self.master.state, self.master, acquire_command(self.owner, take_over))
+        # the status line, wherever it is: through a pty, sudo's own warnings come first
+        lines = [line.rstrip("\r") for line in output.stdout_lines]
+        status_line = next(
+            (ln for ln in reversed(lines) if ln.split(" ", 1)[0] in ("acquired", "held", "error")), ""
+        )
+        status, _, rest = status_line.partition(" ")
+        if not ok or not status:
             return "error", (output.stderr or output.stdout or "no answer").strip()
         return status, rest.strip()
 
     def operation_start(self, state: State, op_hash: str) -> None:  # type: ignore[override]
-        if self.held:
-            return
+        if self.held or self.master.name in run_of(state).unreadable:
+            return  # a master whose state cannot be read changes nothing: its run fails there
         status, detail = self._acquire()
         if status == "held" and dead_holder(detail, self.here):
             logger.warning(
@@ -127,7 +132,7 @@ class ConvergeLock(BaseStateCallback):
     def release(self) -> None:
         if self.held:
             self.held = False
-            self.master.run_shell_command(release_command(self.owner))
+            privilege.run(self.master.state, self.master, release_command(self.owner))
 
 
 def one_converge_at_a_time(anything_to_change: bool) -> None:

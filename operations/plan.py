@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import gevent.lock
-from pyinfra import state
+from pyinfra import logger, state
 
 from cluster import MASTER_ONLY_ENV, WORKER_ONLY_ENV, Cluster
 from facts.node import NodeSnapshot, run_of
@@ -43,8 +43,33 @@ def plan() -> Plan:
     # pyinfra prepares the hosts in parallel greenlets: the first computes, the others wait.
     with run.locks.setdefault("plan", gevent.lock.Semaphore()):
         if "plan" not in run.memo:
-            run.memo["plan"] = decide(cluster(), _read())
+            snaps = _read()
+            run.memo["plan"] = decide(cluster(), snaps)
+            if isinstance(state.limit_hosts, list):
+                for line in outside_limit(
+                    cluster(), snaps, run.memo["plan"], {h.name for h in state.limit_hosts}
+                ):
+                    logger.warning(line)
         return run.memo["plan"]
+
+
+def outside_limit(c: Cluster, snaps: dict[str, NodeSnapshot | None], p: Plan, limit: set[str]) -> list[str]:
+    """What a run limited to ``limit`` (pyinfra's --limit) leaves undone on the other hosts:
+    it changes only the hosts it names, and says so rather than leave it unsaid."""
+    lines = []
+    for name in c.names:
+        if name in limit:
+            continue
+        pending = [r for r, v in node_verdicts(c, name, snaps).items() if v.status != IN_SYNC]
+        if name == c.master and (p.start_all or p.restart_master):
+            pending.append("the master's (re)start")
+        if name in p.rolling:
+            pending.append("its worker's restart")
+        if pending:
+            lines.append(
+                f"--limit leaves {name} as it is: {', '.join(pending)}; run without --limit to finish"
+            )
+    return lines
 
 
 def _read() -> dict[str, NodeSnapshot | None]:

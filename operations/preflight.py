@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pyinfra import host
+from pyinfra import host, state
 from pyinfra.api import OperationError, operation
 
+from facts.node import run_of
 from operations.util import changes, cluster, refuse, snapshots, verdict
 
 INSTALL_RSYNC = (
@@ -36,7 +37,8 @@ def node_ready():
     c = cluster()
     snap = snapshots((host.name,))[host.name]
     if snap is None:
-        raise OperationError(f"{host.name}: its state could not be read")
+        why = run_of(state).unreadable.get(host.name, "its state could not be read")
+        raise OperationError(f"{host.name}: {why}; nothing was changed here")
     missing = [m for m in snap.tools.missing if m != "rsync"]
     if missing:
         yield from refuse(f"{host.name} lacks: {', '.join(missing)}; install it, then run again")

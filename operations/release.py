@@ -7,12 +7,13 @@ import shlex
 from collections.abc import Iterator
 
 from pyinfra import host, logger
-from pyinfra.api import FileUploadCommand, FunctionCommand, Host, State, StringCommand, operation
+from pyinfra.api import FunctionCommand, Host, State, operation
 from pyinfra.api.command import PyinfraCommand
 
 from cluster import MANAGED_FILES, Cluster
+from facts import privilege
 from facts.release import MARKER, partial, sidecar
-from operations.util import changes, cluster, only_on_master, upload_text, verdict, write_file
+from operations.util import changes, cluster, only_on_master, upload, upload_text, verdict, write_file
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
 # other steps manage (logs are merged in, see _fresh_extraction).
@@ -60,7 +61,7 @@ def tarball_uploaded():
     if not only_on_master():
         return
     c = cluster()
-    yield from _deliver(c, FileUploadCommand(c.tarball.local_path, _part(c)))
+    yield from _deliver(c, upload(c.tarball.local_path, _part(c)))
 
 
 def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]:
@@ -77,11 +78,12 @@ def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]
 def _send_from_master(state: State, host: Host, master: str, source: str, target: str) -> bool:
     """On the master, copy ``source`` to ``host`` over the trust the deploy established."""
     sender = state.inventory.get_host(master)
-    command = StringCommand(
-        f"scp -q -o BatchMode=yes -o StrictHostKeyChecking=yes {shlex.quote(source)} "
+    # as root on the master (sudo if the run uses it): root's key, root's known_hosts
+    command = (
+        f"scp -q -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 {shlex.quote(source)} "
         f"{shlex.quote(host.name)}:{shlex.quote(target)}"
     )
-    ok, output = sender.run_shell_command(command)
+    ok, output = privilege.run(state, sender, command)
     if not ok:
         logger.error(f"{host.print_prefix}copy from {master} failed: {output.stderr}")
     return bool(ok)

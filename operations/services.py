@@ -14,6 +14,7 @@ from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
 
 from cluster import Cluster
+from facts import privilege
 from facts.node import NodeSnapshot
 from facts.services import LIVE_WITHIN_SECONDS, parse_worker_list, rest_command
 from operations.plan import plan
@@ -202,7 +203,7 @@ def _poll(master: Host, workers: tuple[str, ...], path: str) -> dict[str, int] |
     after the cluster's ``health_seconds``."""
     deadline = time.monotonic() + cluster().health_seconds
     while True:
-        _, output = master.run_shell_command(StringCommand(rest_command(path)))
+        _, output = privilege.run(master.state, master, rest_command(path))
         listed = parse_worker_list(output.stdout)
         if not _not_live(listed, workers) or time.monotonic() > deadline:
             return listed
@@ -230,7 +231,7 @@ def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, i
     missing = _not_live(listed, workers)
     if not missing:
         return True
-    _, output = host.run_shell_command(StringCommand(_evidence_command(host.name, missing, install_dir)))
+    _, output = privilege.run(state, host, _evidence_command(host.name, missing, install_dir))
     message = diagnosis(missing, listed, output.stdout, workers, cluster().health_seconds)
     logger.error(f"{host.print_prefix}{message}")
     return False

@@ -62,7 +62,8 @@ def verdict(resource: str) -> Verdict:
         memo[key] = verdict_of(c, host.name, resource, snaps)
     v = memo[key]
     if v.status == "unreachable":
-        raise OperationError(f"{host.name}: its state could not be read")
+        why = run.unreadable.get(host.name, "its state could not be read")
+        raise OperationError(f"{host.name}: {why}")
     return v
 
 
@@ -131,12 +132,21 @@ def guard(path: str, expected: bytes | None) -> str:
     )
 
 
+def upload(src: str | io.BytesIO, dest: str) -> FileUploadCommand:
+    """pyinfra's upload of ``src`` to ``dest``. Through sudo pyinfra uploads to a temporary
+    file first; it is named here, in /tmp, because pyinfra's own choice (its TmpDir fact) reads
+    sudo's warnings as the folder when they come through a pseudo-terminal (requiretty, on a
+    host whose name does not resolve yet)."""
+    temp = f"/tmp/.alluxio-reconcile-{hashlib.sha1(dest.encode()).hexdigest()[:12]}"
+    return FileUploadCommand(src, dest, remote_temp_filename=temp)
+
+
 def upload_text(path: str, content: str) -> list[PyinfraCommand | str]:
     """Commands putting ``content`` at ``path`` (the tool's own scratch file: no guard, no
     rename), inline when small, by SFTP otherwise."""
     data = content.encode("utf-8", "surrogateescape")
     if len(data) > INLINE_LIMIT:
-        return [FileUploadCommand(io.BytesIO(data), path)]
+        return [upload(io.BytesIO(data), path)]
     return [f"printf %s {base64.b64encode(data).decode()} | base64 -d > {shlex.quote(path)}"]
 
 
@@ -154,7 +164,7 @@ def write_file(
     )
     if len(data) > INLINE_LIMIT:
         return [
-            FileUploadCommand(io.BytesIO(data), tmp),
+            upload(io.BytesIO(data), tmp),
             StringCommand(f"{guard(path, expected)} && {install}"),
         ]
     encoded = base64.b64encode(data).decode()

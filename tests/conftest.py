@@ -17,18 +17,28 @@ from lab import Lab
 sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
+# The suite has its own lab, beside the demo's (`./demo.sh` leaves that one up): the tools it
+# starts (`python -m lab`, the deploy in the control namespace) find it through these.
+os.environ["ALLUXIO_LAB_DIR"] = os.environ.get("ALLUXIO_TEST_LAB_DIR", "/var/lib/alluxio-lab-tests")
+os.environ["ALLUXIO_LAB_PREFIX"] = os.environ.get("ALLUXIO_TEST_LAB_PREFIX", "atest-")
+
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     the_lab = Lab()
-    if the_lab.is_up():
+    owner = the_lab.owner()
+    if owner:
         pytest.exit(
-            f"a lab is already up on this machine ({the_lab.root}, namespaces alab-*): the tests need "
-            "their own. If it is yours and idle, remove it with `python -m lab down`, then run again.",
+            f"another test session (PID {owner}) is using the tests' lab ({the_lab.root}, "
+            f"namespaces {the_lab.prefix}*): wait for it to end, then run again.",
             returncode=3,
         )
     try:
+        if the_lab.is_up():  # a killed session's: its owner is gone
+            print(f"\nremoving a stale test lab ({the_lab.root}) left by a session that was killed")
+            the_lab.down()
         the_lab.up()
+        the_lab.claim(os.getpid())
         yield the_lab
     finally:
         the_lab.down()

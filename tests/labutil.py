@@ -38,6 +38,11 @@ def fetch(lab: Lab, url: str) -> str:
     return result.stdout
 
 
+def connections(lab: Lab) -> int:
+    """SSH connections the lab's hosts have accepted so far (sshd logs every one)."""
+    return sum((lab.host_dir(n) / "sshd.log").read_text().count("Connection from") for n in lab.hosts())
+
+
 def http_status(lab: Lab, url: str) -> int:
     """The HTTP status of ``GET url`` from the control namespace."""
     code = (
@@ -155,11 +160,20 @@ class Run:
         return self
 
 
-def converge(lab: Lab, tarball: Path, *args: str, deploy: str = "deploy.py") -> Run:
-    """``pyinfra inventory.py DEPLOY -y --json`` from the control namespace, results parsed.
-    A run that prints a JSON document must print a well-formed one with every operation."""
-    argv = [PYINFRA, "inventory.py", deploy, "-y", "--json", *release_data(tarball), *args]
-    done = lab.run(argv, capture_output=True, text=True, cwd=PROJECT)
+def converge(
+    lab: Lab,
+    tarball: Path | None,
+    *args: str,
+    deploy: str = "deploy.py",
+    inventory: Path | str = "inventory.py",
+    stdin: str | None = None,
+) -> Run:
+    """``pyinfra INVENTORY DEPLOY -y --json`` from the control namespace, results parsed (no
+    ``tarball``: the inventory's own data says which). A run that prints a JSON document must
+    print a well-formed one with every operation."""
+    data = release_data(tarball) if tarball is not None else []
+    argv = [PYINFRA, str(inventory), deploy, "-y", "--json", *data, *args]
+    done = lab.run(argv, capture_output=True, text=True, cwd=PROJECT, input=stdin)
     results = None
     if done.stdout.strip():
         document = json.loads(done.stdout)  # strict: a garbled document fails the test
@@ -174,10 +188,13 @@ def _tool(lab: Lab, argv: list[str]) -> subprocess.CompletedProcess:
     return lab.run(argv, capture_output=True, text=True, cwd=PROJECT)
 
 
-def drift(lab: Lab, tarball: Path, *args: str) -> tuple[int, dict, str]:
-    """``python drift.py inventory.py --json`` from the control namespace: (exit code, report,
+def drift(
+    lab: Lab, tarball: Path | None, *args: str, inventory: Path | str = "inventory.py"
+) -> tuple[int, dict, str]:
+    """``python drift.py INVENTORY --json`` from the control namespace: (exit code, report,
     stderr). The report is parsed strictly; it is {} only when nothing was printed."""
-    done = _tool(lab, [sys.executable, "drift.py", "inventory.py", "--json", *release_data(tarball), *args])
+    data = release_data(tarball) if tarball is not None else []
+    done = _tool(lab, [sys.executable, "drift.py", str(inventory), "--json", *data, *args])
     document = json.loads(done.stdout) if done.stdout.strip() else {}
     if done.returncode in (0, 2):
         assert document.get("hosts"), f"exit {done.returncode} without a report: {done.stderr[-2000:]}"
@@ -208,13 +225,16 @@ def changed_pairs(run: Run) -> set[tuple[str, str]]:
 
 
 def host_state(lab: Lab) -> dict[str, str]:
-    """Every managed file's content digest, owner, mode and mtime, and the process list, per host."""
-    paths = "/etc/hosts /etc/alluxio-reconcile /root /opt"
+    """Every managed file's content digest, owner, mode and mtime, and the process list, per host
+    (what the daemons write themselves, their logs, and ssh sessions coming and going aside)."""
+    paths = "/etc/hosts /etc/alluxio-reconcile /root /opt /var/backups"
+    daemons_own = "-path '/opt/*/logs/*.log' -prune -o -path '/opt/*/logs/*.out' -prune -o"
     script = (
-        f"find {paths} -xdev -printf '%p %y %u:%g %m %s %T@\\n' 2>/dev/null | sort; "
-        f"find {paths} -xdev -type f -exec sha256sum {{}} + 2>/dev/null | sort; "
-        # the processes, but this script's own (ps, grep, sort and the shell running them)
+        f"find {paths} -xdev {daemons_own} -printf '%p %y %u:%g %m %s %T@\\n' 2>/dev/null | sort; "
+        f"find {paths} -xdev {daemons_own} -type f -exec sha256sum {{}} + 2>/dev/null | sort; "
+        # the processes, but this script's own (ps, grep, sort and the shell running them) and
+        # the sshd sessions of connections just closing
         "ps -ww -eo pid=,stat=,args= | awk '$2 !~ /Z/ { $2 = \"\"; print }' "
-        "| grep -v -e 'ps -ww' -e 'grep -v' -e ' sort$' -e 'find /etc' -e 'awk ' | sort"
+        "| grep -v -e 'ps -ww' -e 'grep -v' -e ' sort$' -e 'find /etc' -e 'awk ' -e 'sshd: ' | sort"
     )
     return {name: lab.exec(name, ["sh", "-c", script]).stdout for name in lab.hosts()}

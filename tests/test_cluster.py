@@ -7,8 +7,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from pyinfra.api import Inventory
 
-from cluster import Cluster, InventoryError, declare
+from cluster import Cluster, InventoryError, build, declare
 
 HOSTS = [("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"})]
 
@@ -53,15 +54,13 @@ BAD = {
     "malformed address": (dict(hosts=[("server08", {"ssh_hostname": "10.0.1.300"}), HOSTS[1]]), "host server08: ssh_hostname='10.0.1.300': not an IPv4 address"),
     "hostname not a DNS label": (dict(hosts=[*HOSTS, ("server_07", {"ssh_hostname": "10.0.1.12"})]), "host 'server_07': not a valid DNS label"),
     "no master": (dict(master=""), "master: no master declared"),
-    "two masters": (dict(master=["server08", "server06"]), "master: exactly one master"),
-    "master not managed": (dict(master="server03"), "master: host server03 is resolve-only, not managed"),
-    "no workers": (dict(workers=()), "workers: no workers declared"),
-    "worker not in inventory": (dict(workers=("server06", "server09")), "workers: host server09 is not in the inventory"),
+    "two masters": (dict(master=["server08", "server06"]), "group alluxio_master: exactly one master"),
+    "master not managed": (dict(master="server03"), "group alluxio_master: host server03 is resolve-only, not managed"),
+    "no workers": (dict(workers=()), "group alluxio_workers: no workers declared"),
+    "worker not in inventory": (dict(workers=("server06", "server09")), "group alluxio_workers: host server09 is not in the inventory"),
     "env name not an identifier": (dict(data={"alluxio_env": {"1BAD": "x"}}), "--data alluxio_env['1BAD']: not a shell variable name"),
     "env value with newline": (dict(data={"alluxio_env": {"OPTS": "a\nb"}}), "--data alluxio_env['OPTS']: the value has a newline or NUL"),
     "env value with NUL": (dict(data={"alluxio_env": {"OPTS": "a\0b"}}), "the value has a newline or NUL"),
-    "typo of a data key": (dict(data={"alluxio_tarbal": "x"}), "--data: unknown data key 'alluxio_tarbal' (did you mean 'alluxio_tarball'?)"),
-    "typo in host data": (dict(hosts=[("server08", {"ssh_hostname": "10.0.1.13", "ssh_hostnme": "x"}), HOSTS[1]]), "host server08: unknown data key 'ssh_hostnme'"),
     "unsupported release": (dict(data={"alluxio_version": "1.5.0"}), "--data alluxio_version='1.5.0': this tool supports Alluxio 1.2.0 and 1.3.0 only"),
     "restart mode unknown": (dict(data={"alluxio_restart": "sometimes"}), "--data alluxio_restart='sometimes': one of rolling, all"),
     "health wait not whole seconds": (dict(data={"alluxio_health_seconds": "soon"}), "--data alluxio_health_seconds='soon': whole seconds, 1 to 3600"),
@@ -94,3 +93,56 @@ def test_refuses_bad_tarballs(tmp_path: Path) -> None:
         InventoryError, match=r"top directory is alluxio-1.3.0, not the declared release alluxio-1.2.0"
     ):
         make(_tar(tmp_path / "other.tar.gz", "alluxio-1.3.0"))
+
+
+# ----- from a pyinfra inventory: groups, and data from every source pyinfra reads --------------
+def inventory(
+    tarball: Path, override: dict | None = None, all_data: dict | None = None, **groups
+) -> Inventory:
+    """A pyinfra Inventory as inventory.py and group_data/*.py make one."""
+    master = groups.pop("master", [("server08", {"ssh_hostname": "10.0.1.13"})])
+    workers = groups.pop(
+        "workers", [("server06", {"ssh_hostname": "10.0.1.11"}), ("server08", {"ssh_hostname": "10.0.1.13"})]
+    )
+    names = list(dict.fromkeys(n for n, _ in [*master, *workers]))
+    data = {"alluxio_tarball": str(tarball), **(all_data or {})}
+    return Inventory(
+        (names, data),
+        override_data=override or {},
+        alluxio_master=(master, groups.pop("master_data", {})),
+        alluxio_workers=(workers, groups.pop("workers_data", {})),
+    )
+
+
+def test_the_cluster_comes_from_pyinfra_groups_and_data(tarball: Path) -> None:
+    c = build(inventory(tarball, all_data={"alluxio_env": {"ALLUXIO_WORKER_MEMORY_SIZE": "2GB"}}))
+    assert (c.master, c.workers) == ("server08", ("server06", "server08"))
+    assert dict(c.env) == {"ALLUXIO_WORKER_MEMORY_SIZE": "2GB"}  # from group_data/all.py
+    # --data wins over group data, as pyinfra's precedence says
+    c = build(
+        inventory(tarball, override={"alluxio_restart": "all"}, all_data={"alluxio_restart": "rolling"})
+    )
+    assert c.restart == "all"
+    # a master that is no worker
+    c = build(inventory(tarball, workers=[("server06", {"ssh_hostname": "10.0.1.11"})]))
+    assert c.workers == ("server06",) and c.master == "server08"
+
+
+BAD_SOURCES = {
+    "a bad value in group_data/all.py": (dict(all_data={"alluxio_env": {"BAD-NAME": "x"}}), "group_data/all.py alluxio_env['BAD-NAME']: not a shell variable name"),
+    "a typo in group_data/all.py": (dict(all_data={"alluxio_evn": {}}), "group_data/all.py: unknown data key 'alluxio_evn' (did you mean 'alluxio_env'?)"),
+    "a typo of a data key in --data": (dict(override={"alluxio_tarbal": "x"}), "--data: unknown data key 'alluxio_tarbal' (did you mean 'alluxio_tarball'?)"),
+    "a typo in host data": (dict(master=[("server08", {"ssh_hostname": "10.0.1.13", "ssh_hostnme": "x"})]), "host server08's data in the inventory: unknown data key 'ssh_hostnme'"),
+    "a typo in a group's data": (dict(workers_data={"alluxio_versoin": "1.3.0"}), "group_data/alluxio_workers.py: unknown data key 'alluxio_versoin'"),
+    "a value that differs between hosts": (dict(master_data={"alluxio_version": "1.3.0"}), "alluxio_version: must be the same for every host, but server08: '1.3.0' (group_data/alluxio_master.py); server06: unset (default)"),
+    "two masters": (dict(master=[("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"})]), "group alluxio_master: exactly one master, got server08, server06"),
+    "no master": (dict(master=[]), "group alluxio_master: no master declared"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SOURCES))
+def test_refuses_bad_inventories_naming_the_source(case: str, tarball: Path) -> None:
+    kwargs, message = BAD_SOURCES[case]
+    with pytest.raises(InventoryError) as caught:
+        build(inventory(tarball, **kwargs))
+    assert message in str(caught.value)

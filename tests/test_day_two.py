@@ -3,16 +3,14 @@ losing the namespace, grow and shrink the cluster, restart workers one at a time
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from bench.inventories import inventory_variant
+from bench.inventories import cluster_of
 from demo_release import build
 from lab import Lab
 from tests.labutil import (
@@ -29,6 +27,7 @@ from tests.labutil import (
     not_in_sync,
     release_data,
     ssh,
+    wait_until,
     wait_worker_count,
 )
 
@@ -106,21 +105,21 @@ def test_upgrade_rollback_and_an_interrupted_upgrade_keep_the_journal(
     assert len(ssh(lab, MASTER, f"ls {BACKUPS}").split()) == 2
 
     # an upgrade interrupted after the stop: the control side dies; the next run finishes it
-    runs: dict[str, Run] = {}
-    thread = threading.Thread(target=lambda: runs.setdefault("run", converge(lab, releases["1.3.0"], "-v")))
-    thread.start()
+    argv = [PYINFRA, "inventory.py", "deploy.py", "-y", *release_data(releases["1.3.0"])]
+    # `ip netns exec` and the lab's shell exec pyinfra: this PID is pyinfra's own
+    control = subprocess.Popen(
+        lab.run_argv(argv), cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
-        deadline = time.monotonic() + 120
-        while "alluxio.master.AlluxioMaster" in ssh(lab, MASTER, "ps -eo args"):  # until the stop
-            assert time.monotonic() < deadline, "the upgrade never stopped the master"
-            time.sleep(0.2)
-        pids = lab.run(
-            ["pgrep", "-f", "pyinfra inventory.py deploy.py"], capture_output=True, text=True
-        ).stdout.split()
-        lab.run(["kill", "-9", *pids], check=True)
+        wait_until(
+            lambda: "alluxio.master.AlluxioMaster" not in ssh(lab, MASTER, "ps -eo args"),
+            "the upgrade's stop",
+            120,
+        )
     finally:
-        thread.join()
-    assert runs["run"].returncode != 0
+        control.kill()  # the control side dies, at once
+        control.wait()
+    assert control.returncode != 0
     assert ssh(lab, MASTER, "ls /etc/alluxio-reconcile/lock/owner")  # the killed run's lock is left
     finish = converge(lab, releases["1.3.0"]).ok()  # a dead holder on this machine: taken over
     assert "took over /etc/alluxio-reconcile/lock" in finish.stderr
@@ -142,11 +141,8 @@ def test_grow_and_retire_a_worker(lab: Lab, tarball: Path, tmp_path: Path) -> No
             "server07": "10.0.1.12",
             "server09": "10.0.1.14",
         }
-        grown_workers = ["server06", "server07", "server08", "server09"]
-        four = inventory_variant(
-            tmp_path / "four", hosts=repr_hosts(hosts), MASTER=repr(MASTER), WORKERS=repr(grown_workers)
-        )
-        grown = converge_with(lab, tarball, four).ok()
+        four = cluster_of(tmp_path / "four", hosts, MASTER)  # server09 joins the workers group
+        grown = converge(lab, tarball, inventory=four).ok()
         assert sorted(live_workers(lab)) == ["server06", "server07", "server08", "server09"]
         for name in (*NODES, "server09"):
             workers = host(lab, name).file(f"{OLD}/conf/workers").content_string.splitlines()
@@ -156,15 +152,13 @@ def test_grow_and_retire_a_worker(lab: Lab, tarball: Path, tmp_path: Path) -> No
         assert {n: ssh(lab, n, "pgrep -f alluxio.worker.AlluxioWorker").split()[0] for n in NODES} == before
         assert ssh(lab, MASTER, "pgrep -f alluxio.master.AlluxioMaster").split()[0] == master_pid
         assert not [op for op in grown.changed() if op.startswith("1. Stop")]
-        assert converge_with(lab, tarball, four).ok().changed() == {}
+        assert converge(lab, tarball, inventory=four).ok().changed() == {}
 
-        # retire server09: still in the inventory, no longer a worker
-        retiring = inventory_variant(
-            tmp_path / "retiring", hosts=repr_hosts(hosts), MASTER=repr(MASTER), WORKERS=repr(list(NODES))
-        )
-        code, document, _ = drift_with(lab, tarball, retiring)
+        # retire server09: from the workers group to alluxio_retired
+        retiring = cluster_of(tmp_path / "retiring", hosts, MASTER, workers=list(NODES), retired=["server09"])
+        code, document, _ = drift(lab, tarball, inventory=retiring)
         assert code == 2 and ("server09", "services") in not_in_sync(document)
-        retired = converge_with(lab, tarball, retiring).ok()
+        retired = converge(lab, tarball, inventory=retiring).ok()
         assert "8. Hosts that are no workers run none" in retired.changed()
         assert wait_worker_count(lab, 3) == 3 and "server09" not in live_workers(lab)
         assert "alluxio.worker" not in ssh(lab, "server09", "ps -eo args")
@@ -172,32 +166,10 @@ def test_grow_and_retire_a_worker(lab: Lab, tarball: Path, tmp_path: Path) -> No
         assert host(lab, "server09").file(f"{OLD}/bin/alluxio").exists  # its other files stay
         for name in (*NODES, "server09"):
             assert host(lab, name).file(f"{OLD}/conf/workers").content_string.splitlines()[1:] == list(NODES)
-        assert converge_with(lab, tarball, retiring).ok().changed() == {}
-        assert drift_with(lab, tarball, retiring)[0] == 0
+        assert converge(lab, tarball, inventory=retiring).ok().changed() == {}
+        assert drift(lab, tarball, inventory=retiring)[0] == 0
     finally:
         lab.remove("server09")
-
-
-def repr_hosts(hosts: dict[str, str]) -> str:
-    return "[" + ", ".join(f"({n!r}, {{'ssh_hostname': {a!r}}})" for n, a in hosts.items()) + "]"
-
-
-def converge_with(lab: Lab, tarball: Path, inventory: Path, *args: str) -> Run:
-    argv = [PYINFRA, str(inventory), "deploy.py", "-y", "--json", *release_data(tarball), *args]
-    done = lab.run(argv, capture_output=True, text=True, cwd=PROJECT)
-    results = None
-    if done.stdout.strip():
-        results = {
-            op["name"]: {k: op[k] for k in ("success", "no_change", "error")}
-            for op in json.loads(done.stdout)["results"]["operations"]
-        }
-    return Run(done.returncode, done.stdout, done.stderr, results)
-
-
-def drift_with(lab: Lab, tarball: Path, inventory: Path) -> tuple[int, dict, str]:
-    done = lab.run([sys.executable, "drift.py", str(inventory), "--json", *release_data(tarball)],
-                   capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
-    return done.returncode, json.loads(done.stdout) if done.stdout.strip() else {}, done.stderr
 
 
 def test_a_worker_only_change_restarts_workers_one_at_a_time(lab: Lab, tarball: Path) -> None:
@@ -233,14 +205,16 @@ def test_a_host_that_drops_packets_fails_alone_within_the_connect_timeout(lab: L
     # server07 answers nothing: every packet it would send to the lab's network is dropped
     halves = ("10.0.1.0/25", "10.0.1.128/25")  # more specific than its /24: they win
     for half in halves:
-        subprocess.run(["ip", "-n", "alab-server07", "route", "add", "blackhole", half], check=True)
+        subprocess.run(["ip", "-n", lab.namespace("server07"), "route", "add", "blackhole", half], check=True)
     try:
         start = time.monotonic()
         run = converge(lab, tarball)
         seconds = time.monotonic() - start
     finally:
         for half in halves:
-            subprocess.run(["ip", "-n", "alab-server07", "route", "del", "blackhole", half], check=True)
+            subprocess.run(
+                ["ip", "-n", lab.namespace("server07"), "route", "del", "blackhole", half], check=True
+            )
     assert run.returncode != 0 and "[server07] Could not connect" in run.stderr
     assert not run.errors()  # nobody else failed
     assert sorted(live_workers(lab)) == ["server06", "server08"]

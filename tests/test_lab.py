@@ -174,9 +174,8 @@ def test_add_a_host_and_refuse_an_address_in_use(lab: Lab) -> None:
     finally:
         lab.remove("server09")
     assert "server09" not in lab.hosts()
-    assert (
-        "alab-server09" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    )
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert lab.namespace("server09") not in netns
 
 
 def test_refuses_to_run_without_root(tmp_path: Path) -> None:
@@ -237,26 +236,60 @@ def test_up_repairs_a_broken_host_and_down_removes_everything(lab: Lab) -> None:
     lab.down()
     lab.down()  # idempotent
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert "alab-" not in netns
+    assert lab.prefix not in netns
     assert not lab.root.exists()
     assert not any(_alive(pid) for pid in pids)
-    assert "10.0.1.0/24" not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
+    # The machine's guard route goes with the last lab (the demo's may be up beside the tests').
+    others = [ns for ns in netns.split() if ns.endswith("-ctl")]
+    routes = subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
+    assert ("10.0.1.0/24" in routes) == bool(others), (others, routes)
     lab.up()  # leave it up for the rest of the session
+    lab.claim(os.getpid())
 
 
-def test_the_suite_refuses_to_run_beside_another_lab(lab: Lab, tmp_path: Path) -> None:
-    """A second test session (another clone's, say) says so and leaves the lab alone."""
-    hosts = lab.hosts()
-    probe = tmp_path / "test_probe.py"
-    probe.write_text("def test_nothing(lab):\n    pass\n")
+def _session(folder: Path, **env: str) -> subprocess.CompletedProcess:
+    """A second test session, with a test that only needs the lab (in a checkout of its own:
+    its conftest checks that checkout stays untouched)."""
+    folder = folder / "checkout" / "tests"
+    folder.mkdir(parents=True)
+    probe = folder / "test_probe.py"
+    probe.write_text("def test_nothing(lab):\n    assert lab.hosts()\n")
     conftest = Path(__file__).parent / "conftest.py"
-    (tmp_path / "conftest.py").write_text(conftest.read_text())
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe), "-k", "nothing"],
-        capture_output=True, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    (folder / "conftest.py").write_text(conftest.read_text())
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", str(probe)],
+        capture_output=True, text=True, cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent), **env},
     )  # fmt: skip
+
+
+def test_a_second_session_refuses_the_lab_of_a_running_one(lab: Lab, tmp_path: Path) -> None:
+    """Another clone's session at the same time says so and leaves this session's lab alone."""
+    hosts = lab.hosts()
+    done = _session(tmp_path)
     assert done.returncode == 3, done.stdout + done.stderr
-    assert "a lab is already up on this machine" in done.stdout + done.stderr
+    assert f"another test session (PID {os.getpid()}) is using the tests' lab" in done.stdout + done.stderr
     assert lab.hosts() == hosts
     assert ssh(lab, "server06", "hostname").strip() == "server06"  # still up, untouched
+
+
+def test_a_killed_sessions_lab_is_replaced_and_other_labs_are_left_alone(lab: Lab, tmp_path: Path) -> None:
+    """A lab whose session was killed (its owner PID is gone) does not block the next session,
+    and a lab beside it (here: this session's, as the demo's would be) is untouched."""
+    stale = Lab(Path("/var/lib/alluxio-lab-stale"), "astale-")  # not under /tmp: hosts bind their own
+    hosts = lab.hosts()
+    try:
+        stale.up()
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        stale.claim(dead.pid)
+        old_init = stale.init_pid("server06")
+        done = _session(tmp_path, ALLUXIO_TEST_LAB_DIR=str(stale.root), ALLUXIO_TEST_LAB_PREFIX=stale.prefix)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "removing a stale test lab" in done.stdout
+        assert not _alive(old_init)  # the stale lab's hosts were taken down ...
+        assert not stale.root.exists()  # ... and the new session removed its own at its end
+    finally:
+        stale.down()
+    assert lab.hosts() == hosts
+    assert ssh(lab, "server06", "hostname").strip() == "server06"

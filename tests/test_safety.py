@@ -25,6 +25,7 @@ from tests.labutil import (
     PYINFRA,
     Run,
     changed_pairs,
+    connections,
     converge,
     drift,
     host,
@@ -41,22 +42,16 @@ NODES = ("server06", "server07", "server08")
 INSTALL = "/opt/alluxio-1.2.0"
 
 
-def connections(lab: Lab) -> int:
-    """SSH connections the lab's hosts have accepted so far (sshd logs every one)."""
-    return sum((lab.host_dir(n) / "sshd.log").read_text().count("Connection from") for n in lab.hosts())
-
-
-HOSTS = '[("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"}), ("server07", {"ssh_hostname": "10.0.1.12"})]'
+MASTER_GROUP = '[("server08", {"ssh_hostname": "10.0.1.13"})]'
+WORKERS_GROUP = '[("server06", {"ssh_hostname": "10.0.1.11"}), ("server07", {"ssh_hostname": "10.0.1.12"}), ("server08", {"ssh_hostname": "10.0.1.13"})]'
 BAD_INVENTORIES = {
-    "duplicate hostname": ({"hosts": HOSTS[:-1] + ', ("server06", {"ssh_hostname": "10.0.1.20"})]'}, "host server06: declared twice"),
-    "two hosts with one IP": ({"hosts": HOSTS.replace("10.0.1.12", "10.0.1.11")}, "host server07: address 10.0.1.11 is already host server06's"),
-    "malformed IP": ({"hosts": HOSTS.replace("10.0.1.12", "10.0.1.312")}, "host server07: ssh_hostname='10.0.1.312': not an IPv4 address"),
-    "hostname not a DNS label": ({"hosts": HOSTS.replace('"server07"', '"server_07"'), "WORKERS": '["server06"]'}, "host 'server_07': not a valid DNS label"),
-    "no master": ({"MASTER": '""'}, "master: no master declared"),
-    "two masters": ({"MASTER": '["server08", "server06"]'}, "master: exactly one master"),
-    "master not managed": ({"MASTER": '"server03"'}, "master: host server03 is resolve-only, not managed"),
-    "no workers": ({"WORKERS": "[]"}, "workers: no workers declared"),
-    "worker not in the inventory": ({"WORKERS": '["server06", "server09"]'}, "workers: host server09 is not in the inventory"),
+    "two hosts with one IP": ({"alluxio_workers": WORKERS_GROUP.replace("10.0.1.12", "10.0.1.11")}, "host server07: address 10.0.1.11 is already host server06's"),
+    "malformed IP": ({"alluxio_workers": WORKERS_GROUP.replace("10.0.1.12", "10.0.1.312")}, "host server07: ssh_hostname='10.0.1.312': not an IPv4 address"),
+    "hostname not a DNS label": ({"alluxio_workers": WORKERS_GROUP.replace('"server07"', '"server_07"')}, "host 'server_07': not a valid DNS label"),
+    "no master": ({"alluxio_master": "[]"}, "group alluxio_master: no master declared"),
+    "two masters": ({"alluxio_master": MASTER_GROUP[:-1] + ', ("server06", {"ssh_hostname": "10.0.1.11"})]'}, "group alluxio_master: exactly one master, got server08, server06"),
+    "master also resolve-only": ({"RESOLVE_ONLY": '{"server08": "10.0.1.8"}'}, "host server08: declared twice (managed and resolve-only)"),
+    "no workers": ({"alluxio_workers": "[]"}, "group alluxio_workers: no workers declared"),
 }  # fmt: skip
 BAD_DATA = {
     "tarball missing": ("alluxio_tarball=/nonexistent.tar.gz", "alluxio_tarball='/nonexistent.tar.gz': no such file"),
