@@ -1,15 +1,18 @@
-"""``python -m bench``: the tool against the post's own procedure, at 4 to 32 hosts, in the lab.
+"""``python -m bench``: the tool against the post's own procedure, at 4 to 64 hosts, in the lab.
 
-    python -m bench [--sizes 4,8,16,32] [--pad-mb 128] [--repeat 3] [--out docs/benchmark.md]
+    python -m bench [--sizes 4,8,16,32,64] [--link-rate 200mbit] [--pad-mb 128] [--repeat 3]
+                    [--out docs/benchmark.md]
 
 For each size N (one master, N-1 more workers; the master is a worker too, as in the post) it
 measures, from bare hosts: the post's procedure (shell steps, scp from the master) as the
-baseline; a cold converge; no-op converges and drift reports (medians of ``--repeat`` runs).
-Figures: wall time; remote commands per host (counted from each lab host's sshd log, which
-records every session it starts); bytes sent from the control namespace (its bridge's counter);
-peak memory of the control process. Wall times are noisy on a shared machine: compare the
-ratios within one run. The benchmark has its own lab (``/var/lib/alluxio-lab-bench``, namespaces
-``abench-*``), beside any other, removed at the end, also on failure.
+baseline; a cold converge; no-op converges and drift reports (medians of ``--repeat`` runs);
+the cold converge again with every host's link capped at ``--link-rate``. Figures: wall time;
+remote commands per host (counted from each lab host's sshd log, which records every session it
+starts); bytes sent from the control namespace (its bridge's counter) and by each host (its
+link's counter); peak memory of the control process; the cores' busy share. Wall times are
+noisy on a shared machine: compare the ratios within one run. The benchmark has its own lab
+(``/var/lib/alluxio-lab-bench``, namespaces ``abench-*``), beside any other, removed at the end,
+also on failure.
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ class Run:
     peak_kib: int
     sent: int  # bytes out of the control namespace
     sessions: dict[str, int]  # remote commands (sshd sessions) per host
+    node_sent: dict[str, int] = field(default_factory=dict)  # bytes each lab host sent on its link
+    cpu_busy: float = 0.0  # share of the machine's cores busy during the run
+
+    @property
+    def node_sent_max(self) -> tuple[str, int]:
+        return max(self.node_sent.items(), key=lambda kv: kv[1], default=("-", 0))
 
     @property
     def per_host_max(self) -> int:
@@ -64,6 +73,7 @@ class Size:
     n: int
     baseline: Run | None = None
     cold: Run | None = None
+    capped: Run | None = None  # the cold converge again, every host's link capped
     noop: list[Run] = field(default_factory=list)
     drift: list[Run] = field(default_factory=list)
 
@@ -82,9 +92,17 @@ def sessions(lab: Lab) -> dict[str, int]:
     return {n: (lab.host_dir(n) / "sshd.log").read_text().count("Starting session:") for n in lab.hosts()}
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
 def measured(lab: Lab, argv: list[str], log: Path) -> Run:
     """Run ``argv`` in the control namespace and measure it."""
     before_sent, before_sessions = sent_bytes(lab), sessions(lab)
+    before_nodes, before_cpu = {n: lab.sent_bytes(n) for n in lab.hosts()}, cpu_ticks()
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(log), *lab.run_argv(argv)],
         capture_output=True,
@@ -93,13 +111,15 @@ def measured(lab: Lab, argv: list[str], log: Path) -> Run:
         cwd=PROJECT,
     )
     seconds, code, peak = done.stdout.split()
-    after = sessions(lab)
+    after, after_cpu = sessions(lab), cpu_ticks()
     return Run(
         float(seconds),
         int(code),
         int(peak),
         sent_bytes(lab) - before_sent,
         {n: after[n] - before_sessions.get(n, 0) for n in after},
+        {n: lab.sent_bytes(n) - before_nodes.get(n, 0) for n in lab.hosts()},
+        (after_cpu[0] - before_cpu[0]) / max(1, after_cpu[1] - before_cpu[1]),
     )
 
 
@@ -128,7 +148,7 @@ def live_workers(lab: Lab, want: int) -> int:
     return int(done.stdout.strip() or -1)
 
 
-def bench_size(lab: Lab, n: int, tarball: Path, repeat: int, work: Path) -> Size:
+def bench_size(lab: Lab, n: int, tarball: Path, repeat: int, work: Path, link_rate: str) -> Size:
     lab.down()
     hosts = lab.up(topology.extra_hosts(n - 3))
     lab.claim(os.getpid())
@@ -156,6 +176,15 @@ def bench_size(lab: Lab, n: int, tarball: Path, repeat: int, work: Path) -> Size
             measured(lab, [sys.executable, "drift.py", str(inventory), *data], logs / f"drift{i}.log")
         )
         assert result.drift[-1].code == 0, (logs / f"drift{i}.log").read_text()[-3000:]
+    print(f"--> N={n}: cold converge, every link capped at {link_rate}", flush=True)
+    lab.reset()
+    lab.cap_links(link_rate)
+    try:
+        result.capped = measured(lab, converge, logs / "capped.log")
+    finally:
+        lab.cap_links(None)
+    assert result.capped.code == 0, (logs / "capped.log").read_text()[-3000:]
+    assert live_workers(lab, n) == n
     return result
 
 
@@ -184,17 +213,19 @@ def machine() -> str:
     )
 
 
-def render(sizes: list[Size], tarball_bytes: int, repeat: int) -> str:
+def render(sizes: list[Size], tarball_bytes: int, repeat: int, link_rate: str) -> str:
     mb = 1024 * 1024
     head = (
         "| N | post's procedure, s | cold converge, s | ratio | no-op converge, s | drift report, s "
         "| remote commands/host, no-op (max) | remote commands/host, drift (max) "
-        "| sent, cold (x tarball) | sent by the post (x tarball) | sent, no-op | peak memory, MiB |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| sent, cold (x tarball) | sent by the post (x tarball) | sent, no-op | peak memory, MiB "
+        f"| cold converge, links at {link_rate}, s | CPU busy then | most one node sent, cold (x tarball) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     rows = []
     for s in sizes:
-        assert s.baseline and s.cold
+        assert s.baseline and s.cold and s.capped
+        node, most = max(s.cold.node_sent_max, s.capped.node_sent_max, key=lambda kv: kv[1])
         rows.append(
             f"| {s.n} | {s.baseline.seconds:.1f} | {s.cold.seconds:.1f} "
             f"| {s.cold.seconds / s.baseline.seconds:.2f} "
@@ -203,13 +234,25 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int) -> str:
             f"| {s.cold.sent / mb:.1f} MiB ({s.cold.sent / tarball_bytes:.3f}) "
             f"| {s.baseline.sent / mb:.1f} MiB ({s.baseline.sent / tarball_bytes:.3f}) "
             f"| {median(s.noop, 'sent') / 1024:.0f} KiB "
-            f"| {max(r.peak_kib for r in [s.cold, *s.noop, *s.drift]) / 1024:.0f} |"
+            f"| {max(r.peak_kib for r in [s.cold, *s.noop, *s.drift]) / 1024:.0f} "
+            f"| {s.capped.seconds:.1f} | {s.capped.cpu_busy:.0%} "
+            f"| {most / tarball_bytes:.2f} ({node}) |"
         )
     first, last = sizes[0], sizes[-1]
     noop_ratio = median(last.noop, "seconds") / median(first.noop, "seconds")
     commands = max(r.per_host_max for s in sizes for r in (*s.noop, *s.drift))
     cold_ratio = max(s.cold.sent / tarball_bytes for s in sizes if s.cold)
     noop_sent = max(r.sent for s in sizes for r in s.noop)
+    drift_ratio = median(last.drift, "seconds") / median(first.drift, "seconds")
+    assert first.capped and last.capped
+    capped_ratio = last.capped.seconds / first.capped.seconds
+    node_most = max(r.node_sent_max[1] for s in sizes for r in (s.cold, s.capped) if r)
+    node_ratio = node_most / tarball_bytes
+
+    def peak(s: Size) -> int:
+        return max(r.peak_kib for r in [*(x for x in (s.cold, s.capped) if x), *s.noop, *s.drift])
+
+    memory_ratio = peak(last) / peak(first)
     targets = [
         f"- Remote commands per host, no-op converge and drift report: at most {commands} "
         f"(target 2): {'met' if commands <= 2 else 'missed'}.",
@@ -219,6 +262,15 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int) -> str:
         f"(target 1.1x): {'met' if cold_ratio <= 1.1 else 'missed'}.",
         f"- A no-op converge sends at most {noop_sent / 1024:.0f} KiB, no tarball bytes "
         f"(tarball {tarball_bytes / mb:.0f} MiB): {'met' if noop_sent < tarball_bytes / 100 else 'missed'}.",
+        f"- Drift report at N={last.n} against N={first.n}: {drift_ratio:.2f}x the wall time "
+        f"(target 2x): {'met' if drift_ratio <= 2 else 'missed'}.",
+        f"- Cold converge with every link capped at {link_rate}, N={last.n} against N={first.n}: "
+        f"{capped_ratio:.2f}x (target 2x): {'met' if capped_ratio <= 2 else 'missed'}; the machine's "
+        f"cores were {last.capped.cpu_busy:.0%} busy meanwhile at N={last.n}.",
+        f"- The most any one node sent in a cold converge: {node_ratio:.2f}x the tarball "
+        f"(target 2.2x): {'met' if node_ratio <= 2.2 else 'missed'}.",
+        f"- Peak memory of the control process at N={last.n}: {peak(last) / 1024:.0f} MiB, "
+        f"{memory_ratio:.2f}x that at N={first.n} (target 2x): {'met' if memory_ratio <= 2 else 'missed'}.",
     ]
     return (
         "# Benchmark\n\n"
@@ -228,7 +280,11 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int) -> str:
         f"of {repeat} runs; the post's procedure and the cold converge run once, from bare hosts. "
         "The post's procedure is its shell steps (tarball on the master, scp from there to each "
         "worker, one after the other); remote commands are sshd sessions counted on each host; "
-        "bytes are what left the control namespace's bridge.\n\n"
+        "bytes are what left the control namespace's bridge; what one node sent is its link's "
+        "counter. The capped cold converge runs from bare hosts again with every host's link "
+        f"capped at {link_rate} each way (`tc` token bucket), so that copies meet a network "
+        'bottleneck rather than only the machine\'s shared cores; "CPU busy" is the share of the '
+        "machine's cores busy during it.\n\n"
         + head
         + "\n".join(rows)
         + "\n\nTargets:\n\n"
@@ -241,7 +297,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="4,8,16,32", help="cluster sizes, at least 4 (4,8,16,32)")
+    parser.add_argument("--sizes", default="4,8,16,32,64", help="cluster sizes, at least 4 (4,8,16,32,64)")
+    parser.add_argument("--link-rate", default="200mbit", help="the capped cold converge's links (200mbit)")
     parser.add_argument("--pad-mb", type=int, default=128, help="demo release size in MiB (128)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each no-op measurement (3)")
     parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "benchmark.md")
@@ -260,10 +317,10 @@ def main() -> None:
         tarball = build(work / "release", pad_mb=args.pad_mb)
         try:
             for n in sizes:
-                results.append(bench_size(lab, n, tarball, args.repeat, work))
+                results.append(bench_size(lab, n, tarball, args.repeat, work, args.link_rate))
         finally:
             lab.down()
-        report = render(results, tarball.stat().st_size, args.repeat)
+        report = render(results, tarball.stat().st_size, args.repeat, args.link_rate)
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)

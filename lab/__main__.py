@@ -1,7 +1,7 @@
 """The lab's command line.
 
-python -m lab up [--extra N] | down | status | reset [HOST...] | run CMD | exec HOST CMD
-              | stop HOST | start HOST | add NAME:IP
+python -m lab up [--extra N] [--link-rate RATE|none] | down | status | reset [HOST...]
+              | run CMD | exec HOST CMD | stop HOST | start HOST | add NAME:IP
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("up", help="create (or repair) the post's four hosts")
     up.add_argument("--extra", type=int, default=0, help="also create N hosts, server09 onwards")
+    up.add_argument("--link-rate", help="cap every host's link each way, e.g. 100mbit ('none' removes)")
     sub.add_parser("down", help="remove everything the lab made (idempotent)")
     sub.add_parser("status", help="list the hosts and whether their sshd runs")
     reset = sub.add_parser("reset", help="rebuild hosts bare (all by default)")
@@ -36,13 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     lab = Lab()
     try:
         if args.cmd == "up":
-            for name, ip in lab.up(topology.extra_hosts(args.extra)).items():
+            rate = None if args.link_rate in (None, "none") else args.link_rate
+            hosts = lab.up(topology.extra_hosts(args.extra))
+            if args.link_rate is not None:
+                lab.cap_links(rate)
+            for name, ip in hosts.items():
                 print(f"{name}\t{ip}")
         elif args.cmd == "down":
             lab.down()
         elif args.cmd == "status":
             for name, ip in lab.hosts().items():
                 print(f"{name}\t{ip}\tsshd {'up' if lab._sshd_running(name) else 'down'}")
+            print(f"link rate: {lab.link_rate() or 'not capped'}")
         elif args.cmd == "reset":
             lab.reset(args.hosts or None)
         elif args.cmd == "run":

@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -46,7 +47,11 @@ REQUIRED_COMMANDS = {
     "nsenter": "util-linux",
     "mount": "mount",
     "ps": "procps",
+    "tc": "iproute2",
 }
+
+# A link rate as tc writes it: 100mbit, 1gbit, 500kbit.
+LINK_RATE = re.compile(r"[1-9][0-9]*(\.[0-9]+)?[kmg]?bit")
 
 SSHD_CONFIG = """\
 # sshd of one lab host (written by the lab).
@@ -200,6 +205,36 @@ class Lab:
         self._ensure_control()
         self._build([(n, ip) for n, ip in {**known, **wanted}.items() if not self._healthy(n)])
         return self.hosts()
+
+    def cap_links(self, rate: str | None) -> None:
+        """Cap every host's link at ``rate`` (tc's form: ``100mbit``) each way, as a NIC would:
+        what a host sends (its ``eth0``) and what it receives (the bridge's side of its pair), so
+        that copies between hosts meet a network bottleneck, not only the machine's shared
+        cores. None removes the caps. Hosts added later get the same cap."""
+        if rate is not None and not LINK_RATE.fullmatch(rate):
+            raise LabError(f"link rate {rate!r}: expected a rate as tc writes it, e.g. 100mbit or 1gbit")
+        state = self._state()
+        state["link_rate"] = rate
+        self._save(state)
+        for name, ip in self.hosts().items():
+            self._cap(name, ip, rate)
+
+    def link_rate(self) -> str | None:
+        return self._state().get("link_rate")
+
+    def _cap(self, name: str, ip: str, rate: str | None) -> None:
+        for ns, dev in ((self.namespace(name), "eth0"), (self.control_ns, _veth(ip))):
+            if rate is None:
+                _run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"], check=False)
+            else:
+                # a token bucket: a burst of 256 KiB, packets queued at most 100 ms beyond it
+                tbf = ["tbf", "rate", rate, "burst", "256kb", "latency", "100ms"]
+                _run(["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", dev, "root", *tbf])
+
+    def sent_bytes(self, name: str) -> int:
+        """Bytes host ``name`` has sent on its link (its eth0's counter)."""
+        out = _run(["ip", "-n", self.namespace(name), "-j", "-s", "link", "show", "eth0"]).stdout
+        return int(json.loads(out)[0]["stats64"]["tx"]["bytes"])
 
     def add(self, name: str, ip: str) -> None:
         """Add one host beyond the post's (the lab must be up)."""
@@ -357,6 +392,9 @@ class Lab:
         if _run([*ns, "link", "show", BRIDGE], check=False).returncode != 0:
             _run([*ns, "link", "add", BRIDGE, "type", "bridge"])
             _run([*ns, "addr", "add", f"{topology.CONTROL_IP}/24", "dev", BRIDGE])
+        # A fixed address: a bridge takes its lowest port's otherwise, which changes as hosts
+        # come and go, and hosts would keep sending to the old one from their ARP cache.
+        _run([*ns, "link", "set", BRIDGE, "address", _mac(str(topology.CONTROL_IP))])
         _run([*ns, "link", "set", BRIDGE, "up"])
         # Belt and braces: from the machine's own namespace the lab's subnet is unreachable.
         _run(["ip", "route", "replace", "unreachable", str(topology.SUBNET)])
@@ -472,7 +510,7 @@ class Lab:
 
     def _plumb(self, name: str, ip: str) -> None:
         ns = self.namespace(name)
-        veth = f"vl{ip.rsplit('.', 1)[1]}"  # unique per address, within IFNAMSIZ
+        veth = _veth(ip)
         # A namespace being torn down can keep its veth pair a moment: remove it from our side.
         _run(["ip", "-n", self.control_ns, "link", "del", veth], check=False)
         _run(["ip", "netns", "add", ns])
@@ -495,8 +533,14 @@ class Lab:
             ]
         )
         _run(["ip", "-n", self.control_ns, "link", "set", veth, "master", BRIDGE, "up"])
+        # The same MAC for the same address, whenever the host is rebuilt: the other hosts' and
+        # the control side's ARP caches stay right (a new MAC went unanswered for up to a minute).
+        _run(["ip", "-n", ns, "link", "set", "eth0", "address", _mac(ip)])
         _run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0"])
         _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        rate = self._state().get("link_rate")
+        if rate:
+            self._cap(name, ip, rate)
 
     def _spawn(self, name: str) -> subprocess.Popen:
         d = self.host_dir(name)
@@ -583,6 +627,16 @@ class Lab:
             time.sleep(0.05)
             _reap_children()
         raise LabError(f"processes in {ns} survived SIGKILL: {pids}")
+
+
+def _mac(ip: str) -> str:
+    """A locally administered MAC address derived from an IPv4 address."""
+    return "02:00:" + ":".join(f"{int(octet):02x}" for octet in ip.split("."))
+
+
+def _veth(ip: str) -> str:
+    """The control side's end of a host's link: unique per address, within IFNAMSIZ."""
+    return f"vl{ip.rsplit('.', 1)[1]}"
 
 
 def _other_labs(control_ns: str) -> list[str]:

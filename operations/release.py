@@ -6,13 +6,16 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator
 
-from pyinfra import host, logger
+from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, Host, State, operation
 from pyinfra.api.command import PyinfraCommand
 
 from cluster import MANAGED_FILES, Cluster
 from facts import privilege
+from facts.node import run_of
 from facts.release import MARKER, partial, sidecar
+from facts.ssh import SSH_DIR
+from operations.fanout import ATTEMPTS, Fanout, copy_command
 from operations.util import changes, cluster, only_on_master, upload, upload_text, verdict, write_file
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
@@ -64,7 +67,7 @@ def tarball_uploaded():
     yield from _deliver(c, upload(c.tarball.local_path, _part(c)))
 
 
-def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]:
+def _deliver(c: Cluster, send: PyinfraCommand, then_install: bool = True) -> Iterator[PyinfraCommand | str]:
     """Unless the node has the tarball: ``send`` it to the ``.part`` file, verify, rename."""
     v = verdict("tarball")
     if v.in_sync:
@@ -72,33 +75,61 @@ def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]
         return
     folder = shlex.quote(c.remote_tarball.rpartition("/")[0] or "/")
     prepare = f"mkdir -p {folder} && rm -f {shlex.quote(_part(c))}"
-    yield from changes([prepare, send, _install_tarball(c)], why=v)
+    yield from changes([prepare, send, *([_install_tarball(c)] if then_install else [])], why=v)
 
 
-def _send_from_master(state: State, host: Host, master: str, source: str, target: str) -> bool:
-    """On the master, copy ``source`` to ``host`` over the trust the deploy established."""
-    sender = state.inventory.get_host(master)
-    # as root on the master (sudo if the run uses it): root's key, root's known_hosts
-    command = (
-        f"scp -q -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 {shlex.quote(source)} "
-        f"{shlex.quote(host.name)}:{shlex.quote(target)}"
-    )
-    ok, output = privilege.run(state, sender, command)
-    if not ok:
-        logger.error(f"{host.print_prefix}copy from {master} failed: {output.stderr}")
-    return bool(ok)
+def _fanout(state: State, c: Cluster) -> Fanout:
+    """This run's holders of the tarball: the master (unless its upload failed) and the nodes
+    that had it already."""
+    memo = run_of(state).memo
+    if "fanout" not in memo:
+        master = state.inventory.get_host(c.master)
+        fanout = Fanout(c.master)
+        if master in state.failed_hosts:
+            fanout.sent.pop(c.master)
+        for name in memo.get("tarball_holders", ()):
+            fanout.add_holder(name)
+        memo["fanout"] = fanout
+    return memo["fanout"]
+
+
+def _receive(state: State, host: Host, c: Cluster) -> bool:
+    """Copy the tarball to ``host`` from a holder (see operations/fanout.py), verify it there
+    and rename it into place; on failure, try another holder."""
+    fanout = _fanout(state, c)
+    master = state.inventory.get_host(c.master)
+    tried: list[str] = []
+    while len(tried) < ATTEMPTS:
+        source = fanout.source(tried)
+        if source is None:
+            break
+        tried.append(source)
+        command = copy_command(source, c.master, host.name, c.remote_tarball, _part(c), SSH_DIR)
+        ok, output = privilege.run(state, master, command)
+        if ok:
+            ok, output = privilege.run(state, host, _install_tarball(c))
+        fanout.done(source, host.name, ok)
+        if ok:
+            logger.info(f"{host.print_prefix}tarball copied from {source}")
+            return True
+        said = " ".join(line.strip() for line in output.stderr_lines if line.strip())[-500:]
+        logger.warning(f"{host.print_prefix}copy from {source} failed: {said or 'no message'}")
+    logger.error(f"{host.print_prefix}no holder of the tarball could copy it here (tried {', '.join(tried)})")
+    return False
 
 
 @operation()
 def tarball_distributed():
     """
-    Put the release tarball on this node from the master, over the cluster network, as the
-    post's ``scp`` from the master does: it leaves the operator's machine once, whatever the
-    number of nodes.
+    Put the release tarball on this node from a node that has it, over the cluster network:
+    it leaves the operator's machine once (to the master), and every node holding a verified
+    copy passes it on to at most two others (a tree, see operations/fanout.py), so no node's
+    link carries it more than twice, whatever the number of nodes.
 
     Behaviour:
         Sent only when the node has no tarball or one with another sha256; verified against the
-        declared sha256 on arrival, then renamed into place.
+        declared sha256 on arrival, then renamed into place, and only then passed on. A failed
+        copy is tried again from another holder.
 
     **Example:**
 
@@ -106,11 +137,13 @@ def tarball_distributed():
 
         release.tarball_distributed(name="Tarball on every other node")
     """
-    if host.name == cluster().master:
+    c = cluster()
+    if verdict("tarball").in_sync:
+        run_of(state).memo.setdefault("tarball_holders", set()).add(host.name)
+    if host.name == c.master:
         host.noop("the master's tarball is sent from the operator's machine")
         return
-    c = cluster()
-    yield from _deliver(c, FunctionCommand(_send_from_master, (c.master, c.remote_tarball, _part(c)), {}))
+    yield from _deliver(c, FunctionCommand(_receive, (c,), {}), then_install=False)
 
 
 def _sums_path(c: Cluster) -> str:

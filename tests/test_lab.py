@@ -293,3 +293,47 @@ def test_a_killed_sessions_lab_is_replaced_and_other_labs_are_left_alone(lab: La
         stale.down()
     assert lab.hosts() == hosts
     assert ssh(lab, "server06", "hostname").strip() == "server06"
+
+
+def test_link_caps_each_way_for_every_host_and_for_hosts_added_later(lab: Lab) -> None:
+    def qdiscs() -> dict[str, list[str]]:
+        out = {}
+        for name, ip in lab.hosts().items():
+            shown = []
+            for ns, dev in ((lab.namespace(name), "eth0"), (lab.control_ns, f"vl{ip.rsplit('.', 1)[1]}")):
+                argv = ["ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", dev]
+                shown.append(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+            out[name] = shown
+        return out
+
+    with pytest.raises(LabError, match="link rate '100 mbps'"):
+        lab.cap_links("100 mbps")
+    try:
+        lab.cap_links("40mbit")
+        lab.add("server09", "10.0.1.14")
+        assert lab.link_rate() == "40mbit"
+        for name, shown in qdiscs().items():
+            assert all("tbf" in s and "rate 40Mbit" in s for s in shown), (name, shown)
+    finally:
+        lab.cap_links(None)
+        lab.remove("server09")
+    assert not any("tbf" in s for shown in qdiscs().values() for s in shown)
+
+
+def test_a_rebuilt_host_keeps_its_mac_and_the_bridge_keeps_its_own(lab: Lab) -> None:
+    """Otherwise the ARP caches of the control side and the other hosts point at a MAC that is
+    gone, and connections to a host just reset time out for up to a minute."""
+
+    def mac(ns: str, dev: str) -> str:
+        out = subprocess.run(["ip", "-n", ns, "-j", "link", "show", dev], capture_output=True, text=True)
+        return json.loads(out.stdout)[0]["address"]
+
+    bridge = mac(lab.control_ns, "br0")
+    before = mac(lab.namespace("server06"), "eth0")
+    assert before == "02:00:0a:00:01:0b"  # 10.0.1.11
+    lab.add("server09", "10.0.1.14")  # a port with a lower MAC than any: the bridge keeps its own
+    lab.reset(["server06"])
+    lab.remove("server09")
+    assert mac(lab.namespace("server06"), "eth0") == before
+    assert mac(lab.control_ns, "br0") == bridge == "02:00:0a:00:01:fe"
+    assert ssh(lab, "server06", "hostname").strip() == "server06"
