@@ -108,16 +108,23 @@ class Tarball(BaseModel):
                         continue
                     if rest.startswith("/") or ".." in rest.split("/") or any(c in rest for c in "\n\r\0"):
                         raise InventoryError(f"{where}: unsafe member name {entry.name!r}")
-                    content = tar.extractfile(entry).read() if entry.isfile() else None  # type: ignore[union-attr]
-                    if rest == LAUNCHER_PATH and content is not None:
-                        launcher = content.decode("utf-8", "surrogateescape")
+                    member_digest = None
+                    if entry.isfile():
+                        # in blocks: a member may be most of the tarball (the jars)
+                        reader, hashed = tar.extractfile(entry), hashlib.sha256()
+                        assert reader is not None  # a regular file
+                        while block := reader.read(1 << 20):
+                            hashed.update(block)
+                            if rest == LAUNCHER_PATH:
+                                launcher += block.decode("utf-8", "surrogateescape")
+                        member_digest = hashed.hexdigest()
                     members.append(
                         Member(
                             path=rest,
                             kind=_kind(entry),
                             size=entry.size if entry.isfile() else 0,
                             mode=f"{entry.mode & 0o7777:o}",
-                            sha256=hashlib.sha256(content).hexdigest() if content is not None else None,
+                            sha256=member_digest,
                         )
                     )
         except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
