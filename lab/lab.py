@@ -138,7 +138,7 @@ class Lab:
         tmp.replace(self.state_file)
 
     def is_up(self) -> bool:
-        """True when a lab (this one, or another checkout's) exists on this machine."""
+        """True when this lab (its folder or its namespaces) exists on this machine."""
         return bool(self.hosts()) or bool(self._namespaces())
 
     def namespace(self, name: str) -> str:

@@ -14,7 +14,7 @@ again from another holder, the master last; a relay whose copies failed twice se
 from __future__ import annotations
 
 import shlex
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from gevent.event import Event
@@ -97,6 +97,24 @@ class Fanout:
         else:
             self.failed[source] = self.failed.get(source, 0) + 1
         self._wake.set()
+
+
+def receive(
+    fanout: Fanout, target: str, copy: Callable[[str], tuple[bool, str]]
+) -> tuple[str | None, list[str]]:
+    """Get ``target`` a verified copy: ``copy(source)`` copies, verifies and renames, returning
+    (ok, what went wrong); a failed copy is tried from another holder. Returns the source that
+    worked (None if none did) and what each failed try said."""
+    tried: list[str] = []
+    failures: list[str] = []
+    while (source := fanout.source(tried)) is not None:
+        tried.append(source)
+        ok, said = copy(source)
+        fanout.done(source, target, ok)
+        if ok:
+            return source, failures
+        failures.append(f"copy from {source} failed: {said or 'no message'}")
+    return None, failures
 
 
 def copy_command(source: str, master: str, target: str, path: str, part: str, ssh_dir: str) -> str:

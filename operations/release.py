@@ -15,7 +15,7 @@ from facts import privilege
 from facts.node import run_of
 from facts.release import MARKER, partial, sidecar
 from facts.ssh import SSH_DIR
-from operations.fanout import ATTEMPTS, Fanout, copy_command
+from operations.fanout import Fanout, copy_command, receive
 from operations.util import changes, cluster, only_on_master, upload, upload_text, verdict, write_file
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
@@ -96,26 +96,23 @@ def _fanout(state: State, c: Cluster) -> Fanout:
 def _receive(state: State, host: Host, c: Cluster) -> bool:
     """Copy the tarball to ``host`` from a holder (see operations/fanout.py), verify it there
     and rename it into place; on failure, try another holder."""
-    fanout = _fanout(state, c)
     master = state.inventory.get_host(c.master)
-    tried: list[str] = []
-    while len(tried) < ATTEMPTS:
-        source = fanout.source(tried)
-        if source is None:
-            break
-        tried.append(source)
+
+    def copy(source: str) -> tuple[bool, str]:
         command = copy_command(source, c.master, host.name, c.remote_tarball, _part(c), SSH_DIR)
         ok, output = privilege.run(state, master, command)
         if ok:
             ok, output = privilege.run(state, host, _install_tarball(c))
-        fanout.done(source, host.name, ok)
-        if ok:
-            logger.info(f"{host.print_prefix}tarball copied from {source}")
-            return True
-        said = " ".join(line.strip() for line in output.stderr_lines if line.strip())[-500:]
-        logger.warning(f"{host.print_prefix}copy from {source} failed: {said or 'no message'}")
-    logger.error(f"{host.print_prefix}no holder of the tarball could copy it here (tried {', '.join(tried)})")
-    return False
+        return ok, " ".join(line.strip() for line in output.stderr_lines if line.strip())[-500:]
+
+    source, failures = receive(_fanout(state, c), host.name, copy)
+    for failure in failures:
+        logger.warning(f"{host.print_prefix}{failure}")
+    if source is None:
+        logger.error(f"{host.print_prefix}no holder of the tarball could copy it here")
+        return False
+    logger.info(f"{host.print_prefix}tarball copied from {source}")
+    return True
 
 
 @operation()

@@ -13,7 +13,7 @@ import pytest
 from bench.inventories import cluster_of
 from demo_release import build
 from lab import Lab, topology
-from operations.fanout import ATTEMPTS, FANOUT, Fanout, copy_command
+from operations.fanout import ATTEMPTS, FANOUT, Fanout, copy_command, receive
 from tests.labutil import MASTER as POST_MASTER
 from tests.labutil import converge, host, wait_worker_count
 
@@ -31,24 +31,20 @@ def spread(n: int, fails: set[tuple[str, str]] = frozenset(), holders: tuple[str
     edges: list[tuple[str, str, bool]] = []
     finished: dict[str, float] = {}
 
-    def receive(target: str) -> None:
-        tried: list[str] = []
-        while len(tried) < ATTEMPTS:
-            source = fanout.source(tried)
-            if source is None:
-                return
-            tried.append(source)
-            busy[source] = busy.get(source, 0) + 1
-            gevent.sleep(0.01 * busy[source])  # two copies at once share the source's link
-            busy[source] -= 1
-            ok = (source, target) not in fails
-            edges.append((source, target, ok))
-            fanout.done(source, target, ok)
-            if ok:
-                finished[target] = len(edges)
-                return
+    def copy(source: str, target: str) -> tuple[bool, str]:
+        busy[source] = busy.get(source, 0) + 1
+        gevent.sleep(0.01 * busy[source])  # two copies at once share the source's link
+        busy[source] -= 1
+        ok = (source, target) not in fails
+        edges.append((source, target, ok))
+        if ok:
+            finished[target] = len(edges)
+        return ok, "" if ok else "refused"
 
-    gevent.joinall([gevent.spawn(receive, f"n{i:02d}") for i in range(n)], raise_error=True)
+    def one(target: str) -> None:
+        receive(fanout, target, lambda source: copy(source, target))
+
+    gevent.joinall([gevent.spawn(one, f"n{i:02d}") for i in range(n)], raise_error=True)
     sends: dict[str, int] = {}
     for source, _, _ in edges:
         sends[source] = sends.get(source, 0) + 1
