@@ -13,9 +13,21 @@ operations by each host's sequence, so the master's sequence must hold them all.
 from pyinfra import host
 
 from cluster import current
-from operations import conf, hosts, journal, lock, plan, preflight, record, release, services, ssh, util
+from operations import (
+    conf,
+    hosts,
+    journal,
+    lock,
+    plan,
+    preflight,
+    pyinfra_costs,
+    record,
+    release,
+    services,
+    ssh,
+)
 
-util.name_deploy_file(__file__)  # pyinfra inspects the call stack per operation: keep it cheap
+pyinfra_costs.lighten()  # pyinfra's bookkeeping per operation and host, the same results cheaper
 
 master = host.name == current().master
 todo = plan.plan()  # decided once, on the state before anything changes

@@ -50,7 +50,7 @@ class TarballFile(FactBase[TarballState]):
     def command(self, path: str) -> str:
         t, s = shlex.quote(path), shlex.quote(sidecar(path))
         return (
-            f"if [ -f {t} ]; then set -- $(stat -c '%s %Y' {t}); r=$(cat {s} 2>/dev/null); "
+            f"if [ -f {t} ]; then set -- $(stat -c '%s %Y' {t}); r=; {{ read -r r < {s}; }} 2>/dev/null; "
             'case "$r" in *" $1 $2") echo "$r recorded";; '
             f'*) echo "$(sha256sum {t} | cut -d" " -f1) $1 $2 computed";; esac; '
             "else echo absent; fi"
@@ -98,19 +98,32 @@ def record_path(install_dir: str) -> str:
     return f"{install_dir}/{MARKER}"
 
 
-# Reads find's "type owner group mode size ctime path" lines of the release; prints the files
-# to hash again: not in the record, or recorded with another size or ctime.
+# Reads find's "type owner group mode size ctime path" lines of the release and prints them as
+# "entry" lines, after the record's first line ("marker") and its number of files ("recorded");
+# then hashes the files not in the record or recorded with another size or ctime ("sum" lines,
+# sha256sum's output, run in the folder $D only when there is any).
 _CHANGED_SINCE_RECORD = r"""
 BEGIN {
-  while ((getline line < rec) > 0) {
-    if (++n == 1) continue
-    split(line, w, " ")
-    known[substr(line, length(w[1]) + length(w[2]) + length(w[3]) + 4)] = w[2] " " w[3]
+  if ((getline line < rec) >= 0) {
+    print "marker " line
+    while ((getline line < rec) > 0) {
+      n++
+      split(line, w, " ")
+      known[substr(line, length(w[1]) + length(w[2]) + length(w[3]) + 4)] = w[2] " " w[3]
+    }
+    print "recorded " n
   }
 }
+{ print "entry " $0 }
 $1 == "f" {
   path = substr($0, length($1 $2 $3 $4 $5 $6) + 7)
-  if (path != marker && known[path] != $5 " " $6) print path
+  if (path != marker && known[path] != $5 " " $6) todo[++m] = path
+}
+END {
+  fflush()  # the entries before the sums: both go to the same stdout
+  hash = "cd \"$D\" && xargs -d '\\n' -r sha256sum -- | sed 's/^/sum /'"
+  for (i = 1; i <= m; i++) print todo[i] | hash
+  if (m) close(hash)
 }
 """
 
@@ -141,13 +154,10 @@ class InstallDir(FactBase[InstallState]):
         return (
             f"[ -e {p} ] && echo partial; "
             f"if [ -d {d} ]; then echo present; "
-            f'[ -f {d}/{MARKER} ] && echo "marker $(head -n 1 {d}/{MARKER})" '
-            f'&& echo "recorded $(($(wc -l < {d}/{MARKER}) - 1))"; '
-            f"ls {d}/journal 2>/dev/null | grep -q '^_format_' && echo formatted; "
-            f"e=$({listing}); [ -n \"$e\" ] && printf '%s\\n' \"$e\" | sed 's/^/entry /'; "
-            f'[ -n "$e" ] && printf \'%s\\n\' "$e" | awk -v rec={d}/{MARKER} -v marker={MARKER} '
-            f"{shlex.quote(_CHANGED_SINCE_RECORD)} | (cd {d} && xargs -d '\\n' -r sha256sum --) "
-            "| sed 's/^/sum /'; "
+            f'for j in {d}/journal/_format_*; do [ -e "$j" ] && echo formatted; break; done; '
+            # two processes when nothing changed: find lists, awk reads the record and compares
+            f"{listing} | D={d} awk -v rec={d}/{MARKER} -v marker={MARKER} "
+            f"{shlex.quote(_CHANGED_SINCE_RECORD)}; "
             "else echo absent; fi"
         )
 
@@ -262,11 +272,12 @@ class Releases(FactBase[ReleasesState]):
     def command(self, install_root: str = "/opt", backups: str = "/var/backups/alluxio-reconcile") -> str:
         r, b = shlex.quote(install_root), shlex.quote(backups)
         return (
-            f'for d in {r}/alluxio-*/; do [ -d "$d" ] || continue; n=$(basename "$d"); '
-            f'echo "folder $(stat -c %Y "$d{MARKER}" 2>/dev/null || echo 0) $n"; '
-            'ls "$d"journal 2>/dev/null | grep -q "^_format_" && echo "journal $n"; done; '
-            f'for t in {r}/alluxio-*.tar.gz; do [ -f "$t" ] && echo "tarball $(basename "$t")"; done; '
-            f'ls -1 {b} 2>/dev/null | sed -n "s/^/backup /p"'
+            # the shell's globs and expansions, a process only for a completed folder's time
+            f'for d in {r}/alluxio-*/; do [ -d "$d" ] || continue; n=${{d%/}}; n=${{n##*/}}; w=0; '
+            f'[ -f "$d{MARKER}" ] && w=$(stat -c %Y "$d{MARKER}" 2>/dev/null); echo "folder ${{w:-0}} $n"; '
+            'for j in "$d"journal/_format_*; do [ -e "$j" ] && echo "journal $n"; break; done; done; '
+            f'for t in {r}/alluxio-*.tar.gz; do [ -f "$t" ] && echo "tarball ${{t##*/}}"; done; '
+            f'for k in {b}/*; do [ -e "$k" ] && echo "backup ${{k##*/}}"; done'
         )
 
     @override

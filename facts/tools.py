@@ -35,10 +35,14 @@ class Tools(FactBase[ToolsState]):
         tools = " ".join(t for t in TOOLS if not (java and t == "java"))
         check_java = f"[ -x {shlex.quote(java)} ] || echo missing java={java}; " if java else ""
         return (
-            # `command -v` alone is not enough: bash names a file that is not executable
-            f"{check_java}for c in {tools}; do "
-            'p=$(command -v $c 2>/dev/null) && [ -x "$p" ] || echo missing $c; done; '
-            f"df -Pk {shlex.quote(folder)} 2>/dev/null | awk 'NR == 2 {{ print \"free\", $4 }}'"
+            # An executable file in a folder of the PATH, looked for by the shell itself (no
+            # process per tool: the read runs on every node at every converge)
+            f"{check_java}for c in {tools}; do f=; IFS=:; for d in $PATH; do "
+            '[ -f "${d:-.}/$c" ] && [ -x "${d:-.}/$c" ] && f=1 && break; done; unset IFS; '
+            '[ -n "$f" ] || echo missing $c; done; '
+            # df -Pk's "Available": free blocks for unprivileged users, in KiB
+            f"s=$(stat -f -c '%a %S' {shlex.quote(folder)} 2>/dev/null) && set -- $s && "
+            "echo free $(($1 * $2 / 1024))"
         )
 
     @override

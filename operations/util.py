@@ -5,10 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import shlex
-import sys
-import types
 from collections.abc import Iterator
 
 from pyinfra import host, logger, state
@@ -20,21 +17,6 @@ from facts.node import NodeSnapshot, mark_changed, run_of
 from resources import Verdict, read, resources_of, verdict_of
 
 INLINE_LIMIT = 48 * 1024  # bigger contents go by SFTP: a command line has its limits
-
-
-def name_deploy_file(path: str) -> None:
-    """Make ``path`` (the deploy file) known to ``inspect`` as a module's file.
-
-    pyinfra orders operations by inspecting the call stack at every operation call, and
-    ``inspect.getmodule`` rescans every loaded module for each frame of a file that belongs to
-    no module, as the deploy file pyinfra exec's does: a cost per operation and host, a third
-    of a no-op converge's time at 32 hosts. With a module naming the file, it is a cache hit.
-    """
-    name = "_alluxio_reconcile_deploy_file"
-    if name not in sys.modules:
-        module = types.ModuleType(name)
-        module.__file__ = os.path.abspath(path)
-        sys.modules[name] = module
 
 
 def cluster() -> Cluster:
