@@ -31,6 +31,7 @@ class Plan:
     rolling: tuple[str, ...]  # workers restarted one at a time, each live before the next
     retire: frozenset[str]  # hosts that are no workers: their worker stops, the RAM folder goes
     check_health: bool  # something (re)starts: wait for every worker to be live
+    tarball_chain: tuple[str, ...]  # nodes the tarball streams to from the master, in this order
     anything_to_change: bool
     why: str
 
@@ -140,6 +141,11 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
         rolling=rolling,
         retire=retire,
         check_health=start_all or bool(rolling) or restart_master or services_off,
+        tarball_chain=tuple(
+            n
+            for n in c.names
+            if n != c.master and n in reachable and verdicts[n]["tarball"].status != IN_SYNC
+        ),
         anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
         why="; ".join(reasons) or "nothing restarts",
     )

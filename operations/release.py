@@ -15,7 +15,8 @@ from facts import privilege
 from facts.node import run_of
 from facts.release import MARKER, partial, sidecar
 from facts.ssh import SSH_DIR
-from operations.fanout import Fanout, copy_command, receive
+from operations import plan
+from operations.fanout import Chain, Fanout, chain_command, copy_command, receive
 from operations.util import changes, cluster, only_on_master, upload, upload_text, verdict, write_file
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
@@ -29,18 +30,31 @@ def _part(c: Cluster) -> str:
     return f"{folder}/.{name}.part"
 
 
-def _install_tarball(c: Cluster) -> str:
-    """Shell on the node: verify the received ``.part`` and rename it into place, recording the
-    verified checksum with the file's size and mtime."""
-    part, final, record = (
-        shlex.quote(_part(c)),
+def _chain_part(c: Cluster) -> str:
+    """Where the chain writes (not ``_part``: a copy from a holder never meets a chain's)."""
+    folder, _, name = c.remote_tarball.rpartition("/")
+    return f"{folder}/.{name}.chain"
+
+
+def _install_tarball(c: Cluster, part: str | None = None, hashed: bool = False) -> str:
+    """Shell on the node: verify the received ``part`` (``.part`` by default) and rename it into
+    place, recording the verified checksum with the file's size and mtime. ``hashed``: ``$got``
+    holds the sha256 of what was received, hashed as it arrived (the chain), and the size is
+    checked too, so that a short write cannot pass."""
+    part_path = part or _part(c)
+    q, final, record = (
+        shlex.quote(part_path),
         shlex.quote(c.remote_tarball),
         shlex.quote(sidecar(c.remote_tarball)),
     )
+    if hashed:
+        got = f'size=$(stat -c %s {q}); [ "$size" = {c.tarball.size} ] || got="$got, $size bytes"; '
+    else:
+        got = f'got=$(sha256sum {q} | cut -d" " -f1); '
     return (
-        f'got=$(sha256sum {part} | cut -d" " -f1); if [ "$got" != {c.tarball.sha256} ]; then '
-        f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {part}; exit 1; fi; '
-        f"chmod 644 {part} && mv -f {part} {final} && "
+        f'{got}if [ "$got" != {c.tarball.sha256} ]; then '
+        f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {q}; exit 1; fi; '
+        f"chmod 644 {q} && mv -f {q} {final} && "
         f"echo \"{c.tarball.sha256} $(stat -c '%s %Y' {final})\" > {record}"
     )
 
@@ -67,26 +81,47 @@ def tarball_uploaded():
     yield from _deliver(c, upload(c.tarball.local_path, _part(c)))
 
 
-def _deliver(c: Cluster, send: PyinfraCommand, then_install: bool = True) -> Iterator[PyinfraCommand | str]:
+def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]:
     """Unless the node has the tarball: ``send`` it to the ``.part`` file, verify, rename."""
     v = verdict("tarball")
     if v.in_sync:
         host.noop(f"{c.remote_tarball} already has {v.desired}")
         return
+    yield from changes([_prepare(c), send, _install_tarball(c)], why=v)
+
+
+def _prepare(c: Cluster) -> str:
     folder = shlex.quote(c.remote_tarball.rpartition("/")[0] or "/")
-    prepare = f"mkdir -p {folder} && rm -f {shlex.quote(_part(c))}"
-    yield from changes([prepare, send, *([_install_tarball(c)] if then_install else [])], why=v)
+    return f"mkdir -p {folder} && rm -f {shlex.quote(_part(c))}"
+
+
+def _chain(state: State, c: Cluster) -> Chain:
+    """This run's chain from the master through the nodes that need the tarball (the plan's,
+    decided before anything changed) and are still in the run; none if the master has no
+    verified tarball."""
+    memo = run_of(state).memo
+    if "chain" not in memo:
+        master = state.inventory.get_host(c.master)
+        targets = [
+            name
+            for name in plan.plan().tarball_chain
+            if (h := state.inventory.get_host(name)) in state.active_hosts and state.is_host_in_limit(h)
+        ]
+        memo["chain"] = Chain(c.master, [] if master in state.failed_hosts else targets)
+    return memo["chain"]
 
 
 def _fanout(state: State, c: Cluster) -> Fanout:
-    """This run's holders of the tarball: the master (unless its upload failed) and the nodes
-    that had it already."""
+    """This run's holders of the tarball, once the chain has ended: the master (unless its
+    upload failed), the nodes the chain delivered to, and the nodes that had it already."""
     memo = run_of(state).memo
     if "fanout" not in memo:
         master = state.inventory.get_host(c.master)
         fanout = Fanout(c.master)
         if master in state.failed_hosts:
             fanout.sent.pop(c.master)
+        for name, sent in _chain(state, c).sent().items():
+            fanout.add_holder(name, sent)
         for name in memo.get("tarball_holders", ()):
             fanout.add_holder(name)
         memo["fanout"] = fanout
@@ -94,13 +129,30 @@ def _fanout(state: State, c: Cluster) -> Fanout:
 
 
 def _receive(state: State, host: Host, c: Cluster) -> bool:
-    """Copy the tarball to ``host`` from a holder (see operations/fanout.py), verify it there
-    and rename it into place; on failure, try another holder."""
+    """Get the tarball to ``host`` along the chain (see operations/fanout.py); if the chain did
+    not deliver it, copy it from a holder, verify it there and rename it into place, trying
+    another holder on failure."""
     master = state.inventory.get_host(c.master)
+    chain = _chain(state, c)
+    if host.name in chain.targets:
+
+        def run_chain(targets: list[str]) -> list[str]:
+            install = _install_tarball(c, _chain_part(c), hashed=True)
+            command = chain_command(targets, c.remote_tarball, _chain_part(c), install, SSH_DIR)
+            _, output = privilege.run(state, master, command)
+            return [*output.stdout_lines, *output.stderr_lines]
+
+        ok, said = chain.outcome(host.name, run_chain)
+        if ok:
+            logger.info(f"{host.print_prefix}tarball copied from {chain.before(host.name)} along the chain")
+            return True
+        logger.warning(f"{host.print_prefix}the chain did not deliver the tarball: {said}")
 
     def copy(source: str) -> tuple[bool, str]:
         command = copy_command(source, c.master, host.name, c.remote_tarball, _part(c), SSH_DIR)
-        ok, output = privilege.run(state, master, command)
+        ok, output = privilege.run(state, host, _prepare(c))
+        if ok:
+            ok, output = privilege.run(state, master, command)
         if ok:
             ok, output = privilege.run(state, host, _install_tarball(c))
         return ok, " ".join(line.strip() for line in output.stderr_lines if line.strip())[-500:]
@@ -118,15 +170,16 @@ def _receive(state: State, host: Host, c: Cluster) -> bool:
 @operation()
 def tarball_distributed():
     """
-    Put the release tarball on this node from a node that has it, over the cluster network:
-    it leaves the operator's machine once (to the master), and every node holding a verified
-    copy passes it on to at most two others (a tree, see operations/fanout.py), so no node's
-    link carries it more than twice, whatever the number of nodes.
+    Put the release tarball on this node over the cluster network: it leaves the operator's
+    machine once (to the master) and streams from the master along a chain of the nodes that
+    need it, each passing it on while it receives it, so every link carries it once and the
+    copy takes about as long as one, whatever the number of nodes (see operations/fanout.py).
 
     Behaviour:
         Sent only when the node has no tarball or one with another sha256; verified against the
-        declared sha256 on arrival, then renamed into place, and only then passed on. A failed
-        copy is tried again from another holder.
+        declared sha256 on arrival, then renamed into place. A node the chain did not deliver to
+        gets a copy from a node that holds a verified one (each holder sends at most two in all),
+        another holder being tried when a copy fails.
 
     **Example:**
 
@@ -135,12 +188,17 @@ def tarball_distributed():
         release.tarball_distributed(name="Tarball on every other node")
     """
     c = cluster()
-    if verdict("tarball").in_sync:
-        run_of(state).memo.setdefault("tarball_holders", set()).add(host.name)
+    memo = run_of(state).memo
+    v = verdict("tarball")
+    if v.in_sync:
+        memo.setdefault("tarball_holders", set()).add(host.name)
     if host.name == c.master:
         host.noop("the master's tarball is sent from the operator's machine")
         return
-    yield from _deliver(c, FunctionCommand(_receive, (c,), {}), then_install=False)
+    if v.in_sync:
+        host.noop(f"{c.remote_tarball} already has {v.desired}")
+        return
+    yield from changes([FunctionCommand(_receive, (c,), {})], why=v)
 
 
 def _sums_path(c: Cluster) -> str:
