@@ -1,6 +1,6 @@
 """``python -m bench``: the tool against the post's own procedure, at 4 to 64 hosts, in the lab.
 
-    python -m bench [--sizes 4,8,16,32,64] [--link-rate 200mbit] [--pad-mb 128] [--repeat 3]
+    python -m bench [--sizes 4,8,16,32,64] [--link-rate 20mbit] [--pad-mb 128] [--repeat 3]
                     [--out docs/benchmark.md]
 
 For each size N (one master, N-1 more workers; the master is a worker too, as in the post) it
@@ -39,14 +39,17 @@ from lab.lab import BRIDGE
 MASTER = "server08"
 BENCH_ROOT, BENCH_PREFIX = Path("/var/lib/alluxio-lab-bench"), "abench-"
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
-# Runs a command and prints its wall time, exit code and the peak RSS (KiB) of its processes.
+# Runs a command and prints its wall time, exit code, the peak RSS (KiB) and the CPU seconds of
+# its processes.
 _MEASURE = (
     "import resource, subprocess, sys, time\n"
     "start = time.monotonic()\n"
     "with open(sys.argv[1], 'w') as log:\n"
     "    code = subprocess.call(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)\n"
-    "print(time.monotonic() - start, code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "used = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(time.monotonic() - start, code, used.ru_maxrss, used.ru_utime + used.ru_stime)\n"
 )
+HZ = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Run:
     sessions: dict[str, int]  # remote commands (sshd sessions) per host
     node_sent: dict[str, int] = field(default_factory=dict)  # bytes each lab host sent on its link
     cpu_busy: float = 0.0  # share of the machine's cores busy during the run
+    cpu_seconds: float = 0.0  # of the machine's cores, all processes (the lab's hosts included)
+    control_cpu: float = 0.0  # of the control process (pyinfra, the drift report)
 
     @property
     def node_sent_max(self) -> tuple[str, int]:
@@ -110,7 +115,7 @@ def measured(lab: Lab, argv: list[str], log: Path) -> Run:
         check=True,
         cwd=PROJECT,
     )
-    seconds, code, peak = done.stdout.split()
+    seconds, code, peak, control = done.stdout.split()
     after, after_cpu = sessions(lab), cpu_ticks()
     return Run(
         float(seconds),
@@ -120,6 +125,8 @@ def measured(lab: Lab, argv: list[str], log: Path) -> Run:
         {n: after[n] - before_sessions.get(n, 0) for n in after},
         {n: lab.sent_bytes(n) - before_nodes.get(n, 0) for n in lab.hosts()},
         (after_cpu[0] - before_cpu[0]) / max(1, after_cpu[1] - before_cpu[1]),
+        (after_cpu[0] - before_cpu[0]) / HZ,
+        float(control),
     )
 
 
@@ -219,8 +226,9 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int, link_rate: str) -
         "| N | post's procedure, s | cold converge, s | ratio | no-op converge, s | drift report, s "
         "| remote commands/host, no-op (max) | remote commands/host, drift (max) "
         "| sent, cold (x tarball) | sent by the post (x tarball) | sent, no-op | peak memory, MiB "
-        f"| cold converge, links at {link_rate}, s | CPU busy then | most one node sent, cold (x tarball) |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        f"| cold converge, links at {link_rate}, s | CPU busy then | most one node sent, cold (x tarball) "
+        "| no-op CPU: control process / all cores, s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     rows = []
     for s in sizes:
@@ -236,7 +244,8 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int, link_rate: str) -
             f"| {median(s.noop, 'sent') / 1024:.0f} KiB "
             f"| {max(r.peak_kib for r in [s.cold, *s.noop, *s.drift]) / 1024:.0f} "
             f"| {s.capped.seconds:.1f} | {s.capped.cpu_busy:.0%} "
-            f"| {most / tarball_bytes:.2f} ({node}) |"
+            f"| {most / tarball_bytes:.2f} ({node}) "
+            f"| {median(s.noop, 'control_cpu'):.2f} / {median(s.noop, 'cpu_seconds'):.2f} |"
         )
     first, last = sizes[0], sizes[-1]
     noop_ratio = median(last.noop, "seconds") / median(first.noop, "seconds")
@@ -244,8 +253,11 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int, link_rate: str) -
     cold_ratio = max(s.cold.sent / tarball_bytes for s in sizes if s.cold)
     noop_sent = max(r.sent for s in sizes for r in s.noop)
     drift_ratio = median(last.drift, "seconds") / median(first.drift, "seconds")
-    assert first.capped and last.capped
-    capped_ratio = last.capped.seconds / first.capped.seconds
+    # the issue's target is at 32 hosts; the largest size is stated beside it
+    at32 = next((s for s in sizes if s.n == 32), last)
+    assert first.capped and last.capped and at32.capped
+    capped_ratio = at32.capped.seconds / first.capped.seconds
+    capped_last = last.capped.seconds / first.capped.seconds
     node_most = max(r.node_sent_max[1] for s in sizes for r in (s.cold, s.capped) if r)
     node_ratio = node_most / tarball_bytes
 
@@ -264,9 +276,10 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int, link_rate: str) -
         f"(tarball {tarball_bytes / mb:.0f} MiB): {'met' if noop_sent < tarball_bytes / 100 else 'missed'}.",
         f"- Drift report at N={last.n} against N={first.n}: {drift_ratio:.2f}x the wall time "
         f"(target 2x): {'met' if drift_ratio <= 2 else 'missed'}.",
-        f"- Cold converge with every link capped at {link_rate}, N={last.n} against N={first.n}: "
+        f"- Cold converge with every link capped at {link_rate}, N={at32.n} against N={first.n}: "
         f"{capped_ratio:.2f}x (target 2x): {'met' if capped_ratio <= 2 else 'missed'}; the machine's "
-        f"cores were {last.capped.cpu_busy:.0%} busy meanwhile at N={last.n}.",
+        f"cores were {at32.capped.cpu_busy:.0%} busy meanwhile at N={at32.n} "
+        f"(N={last.n}: {capped_last:.2f}x, {last.capped.cpu_busy:.0%} busy).",
         f"- The most any one node sent in a cold converge: {node_ratio:.2f}x the tarball "
         f"(target 2.2x): {'met' if node_ratio <= 2.2 else 'missed'}.",
         f"- Peak memory of the control process at N={last.n}: {peak(last) / 1024:.0f} MiB, "
@@ -284,7 +297,9 @@ def render(sizes: list[Size], tarball_bytes: int, repeat: int, link_rate: str) -
         "counter. The capped cold converge runs from bare hosts again with every host's link "
         f"capped at {link_rate} each way (`tc` token bucket), so that copies meet a network "
         'bottleneck rather than only the machine\'s shared cores; "CPU busy" is the share of the '
-        "machine's cores busy during it.\n\n"
+        "machine's cores busy during it. The no-op's CPU seconds are the control process's own "
+        "(pyinfra, what grows with N here is pyinfra's and this tool's) and all cores' (the lab's "
+        "hosts' sshd and shell included: on a real cluster each host spends its own).\n\n"
         + head
         + "\n".join(rows)
         + "\n\nTargets:\n\n"
@@ -298,7 +313,9 @@ def main() -> None:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="4,8,16,32,64", help="cluster sizes, at least 4 (4,8,16,32,64)")
-    parser.add_argument("--link-rate", default="200mbit", help="the capped cold converge's links (200mbit)")
+    # Low enough that a chain of 64 hosts leaves the two cores idle half the time (each hop costs
+    # about 11 ms of CPU per MiB: ssh both ends, sha256, the write), so the links set the pace.
+    parser.add_argument("--link-rate", default="20mbit", help="the capped cold converge's links (20mbit)")
     parser.add_argument("--pad-mb", type=int, default=128, help="demo release size in MiB (128)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each no-op measurement (3)")
     parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "benchmark.md")

@@ -50,7 +50,7 @@ def _install_tarball(c: Cluster, part: str | None = None, hashed: bool = False) 
     if hashed:
         got = f'size=$(stat -c %s {q}); [ "$size" = {c.tarball.size} ] || got="$got, $size bytes"; '
     else:
-        got = f'got=$(sha256sum {q} | cut -d" " -f1); '
+        got = f'{_HASHER}; got=$($h {q} | cut -d" " -f1); '
     return (
         f'{got}if [ "$got" != {c.tarball.sha256} ]; then '
         f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {q}; exit 1; fi; '
@@ -213,6 +213,31 @@ def _expected_sums(c: Cluster) -> str:
     )
 
 
+# Shell: $h hashes files as sha256sum does (the digest first): with OpenSSL where the node has
+# it, which uses the CPU's SHA instructions (measured: 0.17 s against 0.96 s of CPU for the
+# 128 MiB release), with coreutils otherwise.
+_HASHER = 'h=sha256sum; command -v openssl > /dev/null 2>&1 && h="openssl dgst -sha256 -r"'
+
+# Compares the expected digests (first input, "sha256  path") with openssl's "sha256 *path" lines
+# (second input): fails, naming them, unless every expected file was hashed to its digest.
+_COMPARE_SUMS = (
+    "NR == FNR { want[substr($0, 67)] = $1; n++; next } "
+    "{ p = substr($0, 67); if ((p in want) && want[p] == $1) { ok++; delete want[p] } } "
+    'END { for (p in want) print p ": FAILED"; exit ok != n }'
+)
+
+
+def _check_sums(sums: str) -> str:
+    """Shell, in the folder the digests are relative to: ``sha256sum --quiet --strict -c``,
+    by OpenSSL where the node has it."""
+    return (
+        f"if command -v openssl > /dev/null 2>&1; then cut -c67- {sums} "
+        "| xargs -d '\\n' -r openssl dgst -sha256 -r 2> /dev/null "
+        f"| awk {shlex.quote(_COMPARE_SUMS)} {sums} -; "
+        f"else sha256sum --quiet --strict -c {sums}; fi"
+    )
+
+
 # Joins the expected digests (first input) with find's "size ctime path" lines (second input).
 _RECORD_LINES = (
     "NR == FNR { sha[substr($0, 67)] = $1; next } "
@@ -229,7 +254,7 @@ def _verify_and_record(c: Cluster, folder: str) -> str:
     tmp = f"{f}/{MARKER}.tmp"
     mismatch = f"{folder} does not match the digests of {c.tarball.top} after extraction"
     return (
-        f"(cd {f} && sha256sum --quiet --strict -c {sums}) >&2 || "
+        f"(cd {f} && {_check_sums(sums)}) >&2 || "
         f"{{ echo {shlex.quote(mismatch)} >&2; exit 1; }}; "
         f"{{ echo {marker}; find {f} -type f -printf '%s %C@ %P\\n' "
         f"| awk {shlex.quote(_RECORD_LINES)} {sums} -; }} > {tmp} && mv -f {tmp} {f}/{MARKER}"

@@ -26,11 +26,13 @@ def test_the_benchmark_runs_at_four_hosts(lab: Lab, tmp_path: Path) -> None:
     report = out.read_text()
     row = next(line for line in report.splitlines() if line.startswith("| 4 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert len(cells) == 15 and all(cells)
+    assert len(cells) == 16 and all(cells)
     assert float(cells[1]) > 0 and float(cells[2]) > 0  # seconds: the post's procedure, cold converge
     assert int(cells[6]) >= 1 and int(cells[7]) >= 1  # remote commands per host were counted
     assert float(cells[12]) > 0  # the capped cold converge ran
     most, node = cells[14].split()
     assert float(most) > 0.9 and node.strip("()").startswith("server")  # a node sent the tarball
+    control, everyone = (float(x) for x in cells[15].split(" / "))
+    assert 0 < control <= everyone  # the control process's CPU is part of all cores'
     assert "Targets:" in report and report.count("\n- ") == 8
     assert not Path("/var/lib/alluxio-lab-bench").exists()  # removed at the end

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
 import re
+import shlex
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -188,7 +193,9 @@ def test_damaged_release_restores_just_the_damaged_members_and_records_again() -
         "chown -R root:root /opt/alluxio-1.2.0",
     ]
     assert commands[2].endswith("| base64 -d > /opt/.alluxio-1.2.0.sha256sums")
-    assert commands[3].startswith("(cd /opt/alluxio-1.2.0 && sha256sum --quiet --strict -c")
+    assert commands[3].startswith(
+        f"(cd /opt/alluxio-1.2.0 && {release._check_sums('/opt/.alluxio-1.2.0.sha256sums')})"
+    )
     assert commands[3].endswith("rm -f /opt/.alluxio-1.2.0.sha256sums")
 
 
@@ -333,3 +340,43 @@ def test_the_diagnosis_quotes_the_missing_workers_lines_and_its_own_logs() -> No
     )
     silent = services.diagnosis(("server07",), {"server07": 45}, evidence, ("server07",))
     assert "--- server07: listed by the master, last heartbeat 45 s ago" in silent
+
+
+@pytest.mark.parametrize("hasher", ["openssl", "sha256sum"])
+@pytest.mark.parametrize("damage", [None, "changed", "missing"])
+def test_the_release_check_passes_only_when_every_listed_file_has_its_digest(
+    hasher: str, damage: str | None, tmp_path: Path
+) -> None:
+    """The check after an extraction, in a real shell, by OpenSSL and (on a node without it) by
+    coreutils: the same verdict."""
+    folder = tmp_path / "release"
+    (folder / "bin").mkdir(parents=True)
+    files = {"bin/alluxio": b"#!/bin/bash\n", "lib/a b.jar": bytes(range(256)) * 64, "LICENSE": b"x"}
+    lines = []
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+    sums = tmp_path / "sums"
+    sums.write_text("".join(lines))
+    if damage == "changed":
+        (folder / "lib/a b.jar").write_bytes(b"other")
+    elif damage == "missing":
+        (folder / "LICENSE").unlink()
+    path = os.environ["PATH"]
+    if hasher == "sha256sum":  # a PATH on which openssl is not found
+        shadow = tmp_path / "bin"
+        shadow.mkdir()
+        for tool in ("sha256sum", "cut", "xargs", "awk", "sh"):
+            (shadow / tool).symlink_to(shutil.which(tool))  # type: ignore[arg-type]
+        path = str(shadow)
+    done = subprocess.run(
+        ["sh", "-c", release._check_sums(shlex.quote(str(sums)))],
+        cwd=folder,
+        env={"PATH": path},
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode == 0) is (damage is None), done
+    if damage and hasher == "openssl":
+        assert {"changed": "lib/a b.jar: FAILED", "missing": "LICENSE: FAILED"}[damage] in done.stdout
