@@ -40,8 +40,10 @@ def _install_tarball(c: Cluster, part: str | None = None, hashed: bool = False) 
     """Shell on the node: verify the received ``part`` (``.part`` by default) and rename it into
     place, recording the verified checksum with the file's size and mtime. ``hashed``: ``$got``
     holds the sha256 of what was received, hashed as it arrived (the chain), and the size is
-    checked too, so that a short write cannot pass."""
+    checked too, so that a short write cannot pass. The other way's partial file, left by an
+    interrupted run, goes too."""
     part_path = part or _part(c)
+    other = _chain_part(c) if part_path == _part(c) else _part(c)
     q, final, record = (
         shlex.quote(part_path),
         shlex.quote(c.remote_tarball),
@@ -55,7 +57,7 @@ def _install_tarball(c: Cluster, part: str | None = None, hashed: bool = False) 
         f'{got}if [ "$got" != {c.tarball.sha256} ]; then '
         f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {q}; exit 1; fi; '
         f"chmod 644 {q} && mv -f {q} {final} && "
-        f"echo \"{c.tarball.sha256} $(stat -c '%s %Y' {final})\" > {record}"
+        f"echo \"{c.tarball.sha256} $(stat -c '%s %Y' {final})\" > {record} && rm -f {shlex.quote(other)}"
     )
 
 
