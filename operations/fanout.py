@@ -3,9 +3,11 @@ it on while it receives it; a tree of verified holders for whatever the chain di
 
 The post copies the tarball from the master to every worker in turn, so the master's one link
 carries it N-1 times and the copy takes N-1 times as long as one. Here it leaves the master
-once, to the first node of a chain: every node writes what arrives to its ``.part`` file, hashes
-it as it arrives and streams it on to the next node at the same time (``tee``), so every link
-carries it once and the whole chain takes about as long as one copy, whatever N. Each node
+once, to the first node of a chain: every node writes what arrives to its ``.chain`` file,
+hashes it as it arrives and streams it on to the next node at the same time (``tee``), so every
+link carries it once and the whole chain takes about as long as one copy, whatever N (its hops
+are linked all at once before the stream starts, so that it does not wait for one login after
+another: see RELAY). Each node
 checks its own copy (sha256 of what it received, and its size) before it renames it into place;
 a node's bytes flow on before its copy is verified, but nothing is used anywhere until that
 node's own copy is verified.
