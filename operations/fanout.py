@@ -49,6 +49,11 @@ SSH_OPTIONS = (
 _KEX = "-o KexAlgorithms=^curve25519-sha256"
 PREFER_CURVE25519 = f'K=; ssh -G {_KEX} x > /dev/null 2>&1 && K="{_KEX}"'
 
+# Shell: $h hashes files or stdin as sha256sum does (the digest first): with OpenSSL where the
+# node has it, which uses the CPU's SHA instructions (measured: 0.17 s against 0.96 s of CPU for
+# the 128 MiB release), with coreutils otherwise.
+PICK_SHA256 = 'h=sha256sum; command -v openssl > /dev/null 2>&1 && h="openssl dgst -sha256 -r"'
+
 # The master's key loaded into an agent of its own, for this command only: relays log in onwards
 # through it (ssh -A) and never see the key.
 _WITH_AGENT = (
@@ -168,7 +173,7 @@ def copy_command(source: str, master: str, target: str, path: str, part: str, ss
 
 # ----- the chain --------------------------------------------------------------------------------
 # Run on node I of the chain as ``sh -c "$(echo R | base64 -d)" relay R CFG KH I [link]``. R is
-# this script, CFG the chain's settings (N, H1..HN, PART, INSTALL, SSH_OPTIONS, K, SOCK, HASH), KH
+# this script, CFG the chain's settings (N, H1..HN, PART, INSTALL, SSH_OPTIONS, K, SOCK, h), KH
 # the known_hosts lines of the chain's nodes (all base64, so no quoting on the way).
 # With "link": log in to node I+1 once, through the master's forwarded agent, and keep that
 # connection open at SOCK, so that the chain's hop from here starts at once (the master links
@@ -190,7 +195,7 @@ if [ "${5:-}" = link ]; then
   exit
 fi
 if ! mkdir -p "${PART%/*}" || ! mkfifo "$T/f"; then echo "bad $ME cannot write ${PART%/*}"; exit 1; fi
-$HASH < "$T/f" > "$T/s" &
+$h < "$T/f" > "$T/s" &
 if [ -n "$NEXT" ]; then
   ONWARD="sh -c \"\$(echo $R | base64 -d)\" relay $R $CFG $KH $J"
   { tee -p "$T/f" "$PART" || : > "$T/w"; } |
@@ -225,8 +230,7 @@ def chain_settings(targets: list[str], part: str, install: str) -> str:
             f"SSH_OPTIONS={shlex.quote(SSH_OPTIONS)}",
             PREFER_CURVE25519,
             f"SOCK=/tmp/.alluxio-chain-{secrets.token_hex(8)}",  # one run's links, nobody else's
-            # OpenSSL's sha256 uses the CPU's SHA instructions: several times coreutils' speed
-            "HASH=sha256sum; if command -v openssl >/dev/null 2>&1; then HASH='openssl dgst -sha256 -r'; fi",
+            PICK_SHA256,
         ]
     )
 

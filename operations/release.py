@@ -16,7 +16,7 @@ from facts.node import run_of
 from facts.release import MARKER, partial, sidecar
 from facts.ssh import SSH_DIR
 from operations import plan
-from operations.fanout import Chain, Fanout, chain_command, copy_command, receive
+from operations.fanout import PICK_SHA256, Chain, Fanout, chain_command, copy_command, receive
 from operations.util import changes, cluster, only_on_master, upload, upload_text, verdict, write_file
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
@@ -52,7 +52,7 @@ def _install_tarball(c: Cluster, part: str | None = None, hashed: bool = False) 
     if hashed:
         got = f'size=$(stat -c %s {q}); [ "$size" = {c.tarball.size} ] || got="$got, $size bytes"; '
     else:
-        got = f'{_HASHER}; got=$($h {q} | cut -d" " -f1); '
+        got = f'{PICK_SHA256}; got=$($h {q} | cut -d" " -f1); '
     return (
         f'{got}if [ "$got" != {c.tarball.sha256} ]; then '
         f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {q}; exit 1; fi; '
@@ -214,11 +214,6 @@ def _expected_sums(c: Cluster) -> str:
         f"{m.sha256}  {m.path}\n" for m in c.tarball.members if m.kind == "f" and m.path not in MANAGED_FILES
     )
 
-
-# Shell: $h hashes files as sha256sum does (the digest first): with OpenSSL where the node has
-# it, which uses the CPU's SHA instructions (measured: 0.17 s against 0.96 s of CPU for the
-# 128 MiB release), with coreutils otherwise.
-_HASHER = 'h=sha256sum; command -v openssl > /dev/null 2>&1 && h="openssl dgst -sha256 -r"'
 
 # Compares the expected digests (first input, "sha256  path") with openssl's "sha256 *path" lines
 # (second input): fails, naming them, unless every expected file was hashed to its digest.
