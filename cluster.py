@@ -281,8 +281,9 @@ def validate_before_connecting() -> None:
     before any host is contacted. pyinfra offers no hook between loading the inventory and
     connecting, so its state's ``init`` (which comes in between) is wrapped, on this run's
     state only."""
-    from pyinfra.api.exceptions import PyinfraError
     from pyinfra.context import ctx_state
+
+    from refusal import RefusedError
 
     if not ctx_state.isset():
         return
@@ -294,7 +295,7 @@ def validate_before_connecting() -> None:
         try:
             current()
         except InventoryError as error:
-            raise PyinfraError(f"inventory: {error}") from None
+            raise RefusedError(f"inventory: {error}") from None
 
     state.init = init_then_validate  # type: ignore[method-assign]
 

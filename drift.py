@@ -29,6 +29,7 @@ from pyinfra_cli.util import parse_cli_arg
 
 from cluster import Cluster, InventoryError, build
 from facts.node import NodeSnapshot, run_of
+from refusal import refuse
 from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts, read_all
 
 STATUSES = (IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE)
@@ -164,7 +165,7 @@ def main(
         inventory = make_inventory(inventory_path, override_data=override, cwd=os.getcwd())
         cluster = build(inventory)
     except InventoryError as error:
-        click.echo(f"drift: inventory: {error}", err=True)
+        refuse(f"inventory: {error}")
         sys.exit(EXIT_UNDECIDED)
     except Exception as error:
         click.echo(f"drift: cannot load {inventory_path}: {error}", err=True)

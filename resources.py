@@ -22,7 +22,7 @@ from facts.hosts import parse_hosts
 from facts.node import NodeSnapshot, snapshot
 from facts.probe import FileState
 from facts.release import MISSING, UNKNOWN, Entry
-from facts.services import LIVE_WITHIN_SECONDS
+from facts.services import LIVE_WITHIN_SECONDS, live_of
 from facts.ssh import SSH_DIR, PublicKey
 
 IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE = "in_sync", "drifted", "missing", "unreachable"
@@ -544,7 +544,7 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         want.append(f"worker from {home} (live on the master: a heartbeat within {LIVE_WITHIN_SECONDS} s)")
         listed = master_snap.services.listed if master_snap else None
         age = listed.get(name) if listed else None
-        live = age is not None and age <= LIVE_WITHIN_SECONDS
+        live = bool(listed) and name in live_of(listed)
         state = "worker" + elsewhere(s.worker_pids) if s.worker_pids else "worker down"
         if s.worker_pids and age is None:
             state += ", not listed on the master"

@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 if [[ $(id -u) -ne 0 ]]; then echo "setup.sh: run as root (apt-get, namespaces)" >&2; exit 1; fi
-# openssh-server: each lab host's sshd; rsync: Alluxio's copyDir; sudo: SudoMount;
+# openssh-server: each lab host's sshd; rsync: Alluxio's copyDir; sudo: SudoMount; curl: the demo's
+# hints; shellcheck: the suite checks our shell scripts;
 # a JDK: javac builds the demo release's stand-in jar, and java runs its daemons (the release's
 # scripts launch `${JAVA} -cp ... alluxio.master.AlluxioMaster` like the real ones).
-PACKAGES=(openssh-server openssh-client iproute2 rsync sudo procps util-linux python3-venv
+PACKAGES=(openssh-server openssh-client iproute2 rsync sudo procps util-linux python3-venv curl
+          shellcheck
           openjdk-17-jdk-headless)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

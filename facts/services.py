@@ -44,9 +44,13 @@ class ServicesState:
     @property
     def live_workers(self) -> tuple[str, ...] | None:
         """Workers the master lists and heard from within :data:`LIVE_WITHIN_SECONDS`."""
-        if self.listed is None:
-            return None
-        return tuple(sorted(h for h, age in self.listed.items() if age <= LIVE_WITHIN_SECONDS))
+        return None if self.listed is None else live_of(self.listed)
+
+
+def live_of(listed: dict[str, int]) -> tuple[str, ...]:
+    """The tool's one rule for "live": listed by the master and heard from within
+    :data:`LIVE_WITHIN_SECONDS` (``listed``: host -> seconds since its last heartbeat)."""
+    return tuple(sorted(h for h, age in listed.items() if age <= LIVE_WITHIN_SECONDS))
 
 
 def rest_command(path: str, port: int = WEB_PORT) -> str:

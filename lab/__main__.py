@@ -2,6 +2,7 @@
 
 python -m lab up [--extra N] [--link-rate RATE|none] | down | status | reset [HOST...]
               | run CMD | exec HOST CMD | stop HOST | start HOST | add NAME:IP
+              | forward HOST PORT [--local PORT]
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lab import topology
+from lab import forward, topology
 from lab.lab import Lab, LabError
 
 
@@ -32,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(verb, help=f"{verb} HOST's sshd").add_argument("host")
     add = sub.add_parser("add", help="add a host NAME:IP (e.g. server09:10.0.1.14)")
     add.add_argument("spec")
+    fwd = sub.add_parser("forward", help="serve HOST:PORT of the lab on 127.0.0.1 (for a browser)")
+    fwd.add_argument("host")
+    fwd.add_argument("port", type=int)
+    fwd.add_argument("--local", type=int, help="the local port (default: PORT)")
     args = parser.parse_args(argv)
 
     lab = Lab()
@@ -62,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "add":
             name, _, ip = args.spec.partition(":")
             lab.add(name, ip)
-    except (LabError, ValueError) as exc:
+        elif args.cmd == "forward":
+            if not lab.is_up():
+                raise LabError("the lab is not up: python -m lab up")
+            forward.serve(lab, args.host, args.port, args.local or args.port)
+    except KeyboardInterrupt:
+        return 0
+    except (LabError, ValueError, OSError) as exc:
         print(f"lab: {exc}", file=sys.stderr)
         return 1
     return 0

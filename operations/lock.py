@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 from pyinfra import logger, state
 from pyinfra.api import Host, State
-from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.state import BaseStateCallback
 
 from cluster import current
 from facts import privilege
 from facts.node import run_of
+from refusal import RefusedError
 
 LOCK = "/etc/alluxio-reconcile/lock"
 EXPIRES_MINUTES = 60
@@ -114,13 +114,13 @@ class ConvergeLock(BaseStateCallback):
             )
             status, detail = self._acquire(take_over=detail)
         if status == "held":
-            raise PyinfraError(
+            raise RefusedError(
                 f"another converge is running on this cluster ({self.master.name}:{LOCK} held by "
                 f"{detail}); nothing was changed. Run again when it is done (a lock older than "
                 f"{EXPIRES_MINUTES} minutes is taken over)."
             )
         if status == "error":
-            raise PyinfraError(
+            raise RefusedError(
                 f"cannot take the converge lock {self.master.name}:{LOCK}: {detail}; nothing was changed"
             )
         self.held = True

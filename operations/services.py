@@ -16,7 +16,7 @@ from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
 from cluster import Cluster
 from facts import privilege
 from facts.node import NodeSnapshot
-from facts.services import LIVE_WITHIN_SECONDS, parse_worker_list, rest_command
+from facts.services import live_of, parse_worker_list, rest_command
 from operations.plan import plan
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
 
@@ -221,8 +221,8 @@ def _state_of(worker: str, listed: dict[str, int] | None) -> str:
 
 def _not_live(listed: dict[str, int] | None, workers: tuple[str, ...]) -> tuple[str, ...]:
     """The workers of ``workers`` that are not live in ``listed``."""
-    silent = LIVE_WITHIN_SECONDS + 1
-    return tuple(w for w in workers if listed is None or listed.get(w, silent) > LIVE_WITHIN_SECONDS)
+    live = live_of(listed) if listed is not None else ()
+    return tuple(w for w in workers if w not in live)
 
 
 def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, install_dir: str) -> bool:

@@ -178,3 +178,27 @@ def test_report_forms_cause_unknown_and_null_text_limit_and_the_dry_runs_reasons
     )
     assert "--- /etc/hosts (actual)\n" in done.stderr and "+++ /etc/hosts (desired)\n" in done.stderr
     converge(converged, tarball).ok()
+
+
+def status(lab: Lab, tarball: Path) -> tuple[int, str, str]:
+    """``python status.py inventory.py`` (the demo's last step) from the control namespace."""
+    done = lab.run(
+        [sys.executable, "status.py", "inventory.py", *release_data(tarball)],
+        capture_output=True, text=True, cwd=PROJECT,
+    )  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_status_names_a_killed_worker_and_exits_non_zero(converged: Lab, tarball: Path) -> None:
+    code, out, _ = status(converged, tarball)
+    assert code == 0, out
+    assert all(re.search(rf"^  {w} +live +last heartbeat \d+ s ago$", out, re.M) for w in NODES), out
+    assert re.search(r"^master server08: Alluxio 1\.2\.0, 3 worker\(s\) listed$", out, re.M), out
+    converged.exec(
+        "server06", ["sh", "-c", "kill -9 $(pgrep -o -f alluxio.worker.AlluxioWorker)"], check=True
+    )
+    # the master lists a dead worker for minutes; its heartbeat's age decides
+    code, out, err = wait_until(lambda: (r := status(converged, tarball))[0] != 0 and r, "status to fail", 30)
+    assert code == 2 and err.strip() == "not live: server06", (code, out, err)
+    assert re.search(r"^  server06 +NOT LIVE +last heartbeat (\d+) s ago$", out, re.M), out
+    assert all(re.search(rf"^  {w} +live ", out, re.M) for w in ("server07", "server08")), out

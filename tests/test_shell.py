@@ -1,0 +1,15 @@
+"""The project's own shell scripts are shellcheck clean (the demo release's imitate the real
+release's, warts included, and are left as they are)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.labutil import PROJECT
+
+SCRIPTS = ("setup.sh", "demo.sh", ".ci/run")
+
+
+def test_our_shell_scripts_are_shellcheck_clean() -> None:
+    done = subprocess.run(["shellcheck", *SCRIPTS], cwd=PROJECT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
