@@ -23,7 +23,7 @@ from facts.node import NodeSnapshot, snapshot
 from facts.probe import FileState
 from facts.release import MISSING, UNKNOWN, Entry
 from facts.services import LIVE_WITHIN_SECONDS, live_of
-from facts.ssh import SSH_DIR, PublicKey
+from facts.ssh import SSH_DIR, PublicKey, is_chain_key
 
 IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE = "in_sync", "drifted", "missing", "unreachable"
 NODE_RESOURCES = (
@@ -239,10 +239,16 @@ def _ssh_dir_ok(snap: NodeSnapshot) -> bool:
 
 
 def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey | None) -> Verdict:
-    """The master's public key is authorized; every other line (options, comments) stays."""
+    """The master's public key is authorized; every other line (options, comments) stays, but
+    a hop key of the tarball's chain (operations/fanout.py), which only a killed run leaves, and
+    that run's open links go."""
     path = f"{SSH_DIR}/authorized_keys"
     file = snap.authorized_keys.file
     dir_ok = _ssh_dir_ok(snap)
+    text = file.text or ""
+    lines = text.splitlines(keepends=True)
+    chain_keys = [line for line in lines if is_chain_key(line)]
+    sockets = snap.chain_sockets
     if master_key is None:
         return Verdict(
             "authorized_keys",
@@ -252,22 +258,26 @@ def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey 
             path=path,
             details={"pending": True},
         )
-    text = file.text or ""
-    present = master_key in snap.authorized_keys.keys
-    desired = text
-    if not present:
+    desired = "".join(line for line in lines if not is_chain_key(line))
+    if master_key not in snap.authorized_keys.keys:
         desired += (
-            "\n" if text and not text.endswith("\n") else ""
+            "\n" if desired and not desired.endswith("\n") else ""
         ) + f"{master_key.line} alluxio@{cluster.master}\n"
     verdict = _text_verdict(
         "authorized_keys",
         path,
         file,
         desired,
-        f"{cluster.master}'s {master_key.type} key",
+        f"{cluster.master}'s {master_key.type} key, no chain key",
         "600",
         declared=master_key.line,
     )
+    leftovers = [f"{len(chain_keys)} chain key(s) of a killed run"] if chain_keys else []
+    if sockets:
+        leftovers.append(f"{len(sockets)} chain link(s) open: {' '.join(sockets)}")
+        verdict = replace(verdict, status=DRIFTED, details={**verdict.details, "close": sockets})
+    if leftovers:
+        verdict = replace(verdict, actual=f"{verdict.actual}, {', '.join(leftovers)}")
     if not dir_ok:
         d = snap.authorized_keys.ssh_dir
         return replace(

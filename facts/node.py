@@ -41,6 +41,7 @@ from facts.services import DEFAULT_RAM_FOLDER, Services, ServicesState
 from facts.ssh import (
     AuthorizedKeys,
     AuthorizedKeysFile,
+    ChainSockets,
     HostKeys,
     KeyPair,
     KeyPairs,
@@ -69,6 +70,7 @@ class NodeSnapshot:
     tools: ToolsState
     applied: dict[str, str]  # resource -> fingerprint the last converge applied
     releases: ReleasesState = field(default_factory=Releases.default)
+    chain_sockets: tuple[str, ...] = ()  # the chain's links a killed run left open
     key_pairs: KeyPairs | None = None  # the master's only
     known_hosts: KnownHostsFile | None = None  # the master's only
 
@@ -99,6 +101,7 @@ def _parts(
         ("tools", Tools(), {"folder": root, "java": java}),
         ("applied", AppliedRecord(), {}),
         ("releases", Releases(), {"install_root": root}),
+        ("chain_sockets", ChainSockets(), {}),
     ]
     if master:
         parts += [("key_pairs", KeyPair(), {}), ("known_hosts", KnownHosts(), {})]

@@ -33,6 +33,17 @@ KEY_TYPES = re.compile(
     r"^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)$"
 )
 _TOKEN = re.compile(r'(?:[^\s"]|"(?:\\.|[^"\\])*")+')
+# The tarball's chain (operations/fanout.py): each hop's one-run key ends its authorized line
+# with CHAIN_TAG-RUN-HOP, and a node keeps its link to the next at CHAIN_SOCKETS + RUN. Either,
+# once no converge runs, is a leftover of a run that was killed.
+CHAIN_TAG = "alluxio-chain"
+CHAIN_SOCKETS = "/tmp/.alluxio-chain-"
+_CHAIN_LINE = re.compile(rf" {CHAIN_TAG}-[0-9a-f]+-\d+$")
+
+
+def is_chain_key(line: str) -> bool:
+    """An authorized_keys line of one of the chain's hop keys."""
+    return bool(_CHAIN_LINE.search(line.rstrip("\r\n")))
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,26 @@ class AuthorizedKeysFile:
     ssh_dir: PathStat
     file: FileState
     keys: tuple[PublicKey, ...]  # every key of every parseable line, in file order
+
+
+class ChainSockets(FactBase[tuple[str, ...]]):
+    """
+    Returns the control sockets of the tarball's chain on this node (its links to the next node,
+    see ``operations/fanout.py``), found by the shell's own glob.
+    """
+
+    @override
+    @staticmethod
+    def default() -> tuple[str, ...]:
+        return ()
+
+    @override
+    def command(self) -> str:
+        return f'for s in {CHAIN_SOCKETS}*; do [ -S "$s" ] && echo "socket $s"; done'
+
+    @override
+    def process(self, output: Iterable[str]) -> tuple[str, ...]:
+        return tuple(line.split(" ", 1)[1] for line in output if line.startswith("socket /"))
 
 
 class AuthorizedKeys(FactBase[AuthorizedKeysFile]):

@@ -16,21 +16,23 @@ A node that the chain did not deliver to (a hop that could not log in onwards, a
 not verify, a node that went away) gets a verified copy from a holder instead: the master, the
 nodes the chain delivered to, the nodes that had it; each holder sends at most ``FANOUT`` copies
 in all (its forward along the chain counts), a failed copy is tried from another holder, the
-master last; a holder whose copies failed twice sends no more. Both go over the cluster's own
-trust: the master's root logs in to a node with its agent forwarded (``ssh -A``; the private key
-stays on the master), and that node logs in onwards, checking the next node's host key against
-the master's ``known_hosts`` entry for it.
+master last; a holder whose copies failed twice sends no more. A copy from a holder is a chain
+of one hop. No node but the master ever holds a credential that opens a shell anywhere: see
+"Trust, while the chain runs" below.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 import shlex
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from gevent.event import Event
+
+from facts.ssh import CHAIN_SOCKETS, CHAIN_TAG
 
 FANOUT = 2  # copies one node sends in all: no link carries the tarball more than twice
 ATTEMPTS = 3  # sources tried for one node before its copy fails
@@ -47,18 +49,12 @@ SSH_OPTIONS = (
 # against 69 ms of both ends' CPU), and the fan-out logs in once or twice per node; what these
 # sessions carry is a public release, checked by its sha256 at the other end.
 _KEX = "-o KexAlgorithms=^curve25519-sha256"
-PREFER_CURVE25519 = f'K=; ssh -G {_KEX} x > /dev/null 2>&1 && K="{_KEX}"'
+PREFER_CURVE25519 = f'K=; ssh -G {_KEX} x < /dev/null > /dev/null 2>&1 && K="{_KEX}"'
 
 # Shell: $h hashes files or stdin as sha256sum does (the digest first): with OpenSSL where the
 # node has it, which uses the CPU's SHA instructions (measured: 0.17 s against 0.96 s of CPU for
 # the 128 MiB release), with coreutils otherwise.
 PICK_SHA256 = 'h=sha256sum; command -v openssl > /dev/null 2>&1 && h="openssl dgst -sha256 -r"'
-
-# The master's key loaded into an agent of its own, for this command only: relays log in onwards
-# through it (ssh -A) and never see the key.
-_WITH_AGENT = (
-    "eval \"$(ssh-agent -s)\" >/dev/null && trap 'ssh-agent -k >/dev/null' EXIT && ssh-add -q 2>/dev/null"
-)
 
 
 @dataclass
@@ -151,113 +147,182 @@ def receive(
     return None, failures
 
 
-def copy_command(source: str, master: str, target: str, path: str, part: str, ssh_dir: str) -> str:
-    """Shell for the master: copy ``path`` from ``source`` to ``target``:``part``."""
-    scp = f"scp -q $K {SSH_OPTIONS}"
-    if source == master:
-        return f"{PREFER_CURVE25519}; {scp} {shlex.quote(path)} {shlex.quote(target)}:{shlex.quote(part)}"
-    # On the relay: the target's host key from the master's known_hosts (piped in), the master's
-    # agent for the login; the relay keeps neither.
-    on_relay = (
-        f'{PREFER_CURVE25519}; k=$(mktemp) && cat > "$k" && '
-        f'{scp} -o UserKnownHostsFile="$k" {shlex.quote(path)} {shlex.quote(target)}:{shlex.quote(part)}; '
-        'rc=$?; rm -f "$k"; exit $rc'
-    )
-    known = shlex.quote(f"{ssh_dir}/known_hosts")
-    return (
-        f"{PREFER_CURVE25519}; {_WITH_AGENT} "
-        f"&& ssh-keygen -F {shlex.quote(target)} -f {known} | grep -v '^#' "
-        f"| ssh -A $K {SSH_OPTIONS} {shlex.quote(source)} {shlex.quote(on_relay)}"
-    )
+def copy_command(path: str, target: str, part: str) -> str:
+    """Shell for the master: copy its ``path`` to ``target``:``part`` with its own key (a copy
+    from another holder goes along a chain of one hop, see RELAY)."""
+    to = f"{shlex.quote(target)}:{shlex.quote(part)}"
+    return f"{PREFER_CURVE25519}; scp -q $K {SSH_OPTIONS} {shlex.quote(path)} {to}"
 
 
 # ----- the chain --------------------------------------------------------------------------------
-# Run on node I of the chain as ``sh -c "$(echo R | base64 -d)" relay R CFG KH I [link]``. R is
-# this script, CFG the chain's settings (N, H1..HN, PART, INSTALL, SSH_OPTIONS, K, SOCK, h), KH
-# the known_hosts lines of the chain's nodes (all base64, so no quoting on the way).
-# With "link": log in to node I+1 once, through the master's forwarded agent, and keep that
-# connection open at SOCK, so that the chain's hop from here starts at once (the master links
-# every hop at the same time, before the stream starts, instead of one login after another).
-# Without: the tarball on stdin is written to PART while it is hashed (through a fifo) and
-# streamed on to node I+1 (over the link if there is one); then INSTALL (with $got, the stream's
-# sha256) verifies and renames. One line per node goes back up the chain: "ok NAME", "bad NAME
-# why", or "lost NEXT why" when NEXT was not reached.
-RELAY = r"""R=$1 CFG=$2 KH=$3 I=$4
-eval "$(echo "$CFG" | base64 -d)"
+# Trust, while the chain runs: the master's root logs in to the nodes with its own key, as the
+# post's trust allows. A node never logs in with the master's key or agent: each hop (from node
+# J-1 to node J; node 0 is the source) has a key pair of its own, made on the master for this
+# run, authorized on node J only from node J-1's address, for one forced command (RELAY as node
+# J, its settings fixed by the master), with no pty, no forwarding of ports, agents or X11. Node
+# J-1 gets the private key on stdin, logs in once ("link") and keeps that connection as an
+# OpenSSH control socket; the key file is removed at once, and node J's forced command removes
+# the key's line from its authorized_keys on that first use. So while the tarball streams no
+# chain key is authorized anywhere, and each node can do one thing only: hand a stream to its
+# successor's receive step, which checks the stream's sha256 before anything uses it.
+#
+# RELAY runs as ``sh -c "$(echo R | base64 -d)" relay CFG I [STEP KH]``: CFG the chain's settings
+# (base64 shell: N, H0..HN, PART, INSTALL, SSH_OPTIONS, K, SOCK, TAG, AK, SRC, h), I this node's
+# place, STEP what to do; in a forced command the step is the one the client asked for
+# ($SSH_ORIGINAL_COMMAND) and only "link" and "stream" are accepted.
+# - link, asked by the master: log in to node I+1 with the hop key read from stdin (its host key
+#   checked against KH, base64 known_hosts lines from the master's), keep the connection at SOCK.
+# - link, forced: this hop's key has been used; remove its line (TAG-I) and say "linked".
+# - send, asked by the master on a holder (node 0): stream SRC to node 1 over the link.
+# - stream: what arrives is written to a file of its own beside PART ($part) while it streams on
+#   to node I+1 over the link; then INSTALL hashes that file, and renames it only if it is the
+#   declared tarball. One line per node goes back: "ok NAME", "bad NAME
+#   why", or "lost NEXT why" when NEXT was not reached.
+RELAY = r"""C=$1 I=$2 STEP=${SSH_ORIGINAL_COMMAND-${3:-}}
+eval "$(echo "$C" | base64 -d)"
 eval "ME=\$H$I"
 J=$((I + 1)); eval "NEXT=\${H$J:-}"
+if [ -n "${SSH_ORIGINAL_COMMAND+set}" ] && [ "$STEP" != link ] && [ "$STEP" != stream ]; then
+  echo "bad $ME refused to run: $STEP"; exit 1
+fi
 T=$(mktemp -d) || { echo "bad $ME no temporary folder"; exit 1; }
 trap 'rm -rf "$T"' EXIT
-echo "$KH" | base64 -d > "$T/k"
-if [ "${5:-}" = link ]; then
-  ssh -A $K $SSH_OPTIONS -o UserKnownHostsFile="$T/k" -o ControlMaster=yes -o ControlPath="$SOCK" \
-    -o ControlPersist=300 -fN "$NEXT" < /dev/null > /dev/null 2>&1
-  exit
+ONWARD="ssh $K $SSH_OPTIONS -o UserKnownHostsFile=/dev/null -o ControlPath=$SOCK $NEXT"
+case $STEP in
+link)
+  if [ -n "${SSH_ORIGINAL_COMMAND+set}" ]; then sed -i "/ $TAG-$I\$/d" "$AK" && echo linked; exit; fi
+  (umask 077 && cat > "$T/key") && echo "$4" | base64 -d > "$T/k" || exit 1
+  ssh $K $SSH_OPTIONS -i "$T/key" -o IdentitiesOnly=yes -o UserKnownHostsFile="$T/k" -o ControlMaster=yes \
+    -o ControlPath="$SOCK" -o ControlPersist=300 "$NEXT" link < /dev/null > "$T/o" 2> "$T/e"
+  grep -q '^linked' "$T/o" && echo "linked $NEXT" || echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
+  exit ;;
+send)
+  $ONWARD stream < "$SRC" 2> "$T/e" || echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
+  ssh -o ControlPath="$SOCK" -O exit "$NEXT" > /dev/null 2>&1
+  echo "sent $ME"; exit ;;
+stream) ;;
+*) echo "bad $ME unknown step: $STEP"; exit 1 ;;
+esac
+if ! mkdir -p "${PART%/*}" || ! part=$(mktemp "$PART.XXXXXX"); then
+  echo "bad $ME cannot write ${PART%/*}"; exit 1
 fi
-if ! mkdir -p "${PART%/*}" || ! mkfifo "$T/f"; then echo "bad $ME cannot write ${PART%/*}"; exit 1; fi
-$h < "$T/f" > "$T/s" &
+# tee -p (coreutils 8.24): a next hop that goes away does not stop this node's own copy; older
+# tees do the same once SIGPIPE is ignored (they drop an output that fails and go on)
+P=-p; tee -p < /dev/null > /dev/null 2>&1 || { P=; trap '' PIPE; }
 if [ -n "$NEXT" ]; then
-  ONWARD="sh -c \"\$(echo $R | base64 -d)\" relay $R $CFG $KH $J"
-  { tee -p "$T/f" "$PART" || : > "$T/w"; } |
-    ssh -A $K $SSH_OPTIONS -o UserKnownHostsFile="$T/k" -o ControlPath="$SOCK" "$NEXT" "$ONWARD" 2> "$T/e" ||
+  tee $P "$part" 2> "$T/t" | $ONWARD stream 2> "$T/e" ||
     echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
   ssh -o ControlPath="$SOCK" -O exit "$NEXT" > /dev/null 2>&1
 else
-  tee "$T/f" > "$PART" || : > "$T/w"
+  cat > "$part" 2> "$T/t"
 fi
-wait
-got=$(cut -d' ' -f1 < "$T/s")
-if [ -e "$T/w" ]; then echo "bad $ME could not write $PART"; rm -f "$PART"
-elif (eval "$INSTALL") 2> "$T/i"; then echo "ok $ME"
-else echo "bad $ME $(tr '\n' ' ' < "$T/i" | cut -c1-300)"; fi
+if (eval "$INSTALL") 2> "$T/i"; then echo "ok $ME"
+else rm -f "$part"; echo "bad $ME $(cat "$T/i" "$T/t" | tr '\n' ' ' | cut -c1-300)"; fi
 """
 LINKS_AT_ONCE = 16  # hops the master links at the same time
+# Where the hop key may be used from, and for what alone (no "restrict": OpenSSH 7.2+).
+HOP_OPTIONS = "no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding"
 
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def chain_settings(targets: list[str], part: str, install: str) -> str:
-    """The chain's settings (RELAY's CFG, shell): its nodes, where each writes, how each
-    verifies and installs, how it logs in onwards, how it hashes."""
+def chain_settings(
+    source: str, targets: list[str], part: str, install: str, ssh_dir: str, path: str, run: str
+) -> str:
+    """The chain's settings (RELAY's CFG, shell): its nodes (H0 the source), where each writes,
+    how each verifies and installs, how it logs in onwards, how it hashes, this run's names."""
     return "\n".join(
         [
             f"N={len(targets)}",
-            *(f"H{i}={shlex.quote(t)}" for i, t in enumerate(targets, 1)),
+            *(f"H{i}={shlex.quote(t)}" for i, t in enumerate([source, *targets])),
             f"PART={shlex.quote(part)}",
             f"INSTALL={shlex.quote(install)}",
             f"SSH_OPTIONS={shlex.quote(SSH_OPTIONS)}",
             PREFER_CURVE25519,
-            f"SOCK=/tmp/.alluxio-chain-{secrets.token_hex(8)}",  # one run's links, nobody else's
+            f"SOCK={CHAIN_SOCKETS}{run}",  # one run's links, nobody else's
+            f"TAG={CHAIN_TAG}-{run}",
+            f"AK={shlex.quote(ssh_dir + '/authorized_keys')}",
+            f"SRC={shlex.quote(path)}",
             PICK_SHA256,
         ]
     )
 
 
-def chain_command(targets: list[str], path: str, part: str, install: str, ssh_dir: str) -> str:
-    """Shell for the master: link every hop of the chain through ``targets`` (``LINKS_AT_ONCE``
-    at a time), then stream ``path`` along it (see RELAY); each node writes ``part`` and then
-    runs ``install``, which finds the sha256 of what it received in ``$got`` and must fail
-    unless the copy is good."""
+_PLAIN = re.compile(r"^[A-Za-z0-9._-]+$")  # names and addresses the master's shell lists unquoted
+
+
+def chain_command(
+    source: str,
+    targets: list[str],
+    addresses: dict[str, str],
+    path: str,
+    part: str,
+    install: str,
+    ssh_dir: str,
+    master: str,
+) -> str:
+    """Shell for the master: stream ``path`` from ``source`` (the master, or a node that holds
+    it) along ``targets`` (see RELAY). First every hop's key is made here and authorized on its
+    node, usable only from its predecessor's address in ``addresses``; then every hop is linked
+    (``LINKS_AT_ONCE`` at a time); then the stream runs. However the command ends, a hop key
+    still authorized (its hop never linked) is removed. Each node writes a file of its own
+    beside ``part`` and then runs ``install``, which finds that file in ``$part`` and the sha256
+    of what it received in ``$got``, and must fail unless the copy is good."""
+    nodes = [source, *targets]
+    for word in [*nodes, *(addresses[n] for n in nodes[:-1])]:
+        if not _PLAIN.match(word):
+            raise ValueError(f"not a host name or address: {word!r}")
+    run = secrets.token_hex(8)
+    cfg = _b64(chain_settings(source, targets, part, install, ssh_dir, path, run))
     known = shlex.quote(f"{ssh_dir}/known_hosts")
-    names = " ".join(shlex.quote(t) for t in targets)
-    relay = '"sh -c \\"\\$(echo $R | base64 -d)\\" relay $R $C'
-    return (
-        f"{PREFER_CURVE25519}; {_WITH_AGENT} && e=$(mktemp) && R={_b64(RELAY)} "
-        f"&& C={_b64(chain_settings(targets, part, install))} "
-        # the known_hosts lines of the named nodes, base64
-        f'&& kh() {{ for t in "$@"; do ssh-keygen -F "$t" -f {known} | grep -v "^#"; done | base64 -w0; }} '
-        "|| exit 1; "
-        # every hop linked first, a link told only its next node's host key
-        f'i=0; p=; for h in {names}; do if [ -n "$p" ]; then i=$((i + 1)); '
-        f'ssh -A $K {SSH_OPTIONS} "$p" {relay} $(kh "$h") $i link" < /dev/null > /dev/null 2>&1 & '
-        f"[ $((i % {LINKS_AT_ONCE})) -ne 0 ] || wait; fi; p=$h; done; wait; "
-        f"first={shlex.quote(targets[0])}; "
-        f'{{ ssh -A $K {SSH_OPTIONS} "$first" {relay} $(kh {names}) 1" < {shlex.quote(path)} 2> "$e" '
-        '|| echo "lost $first $(tr "\\n" " " < "$e" | cut -c1-300)"; }; '
-        'rm -f "$e"'
+    ak = shlex.quote(f"{ssh_dir}/authorized_keys")
+    first = 1 if source != master else 2  # the master reaches node 1 with its own key
+    # hop J: NUMBER:FROM:TO:FROM'S ADDRESS
+    hops = " ".join(
+        f"{j}:{nodes[j - 1]}:{nodes[j]}:{addresses[nodes[j - 1]]}" for j in range(first, len(nodes))
     )
+    each_hop = (
+        "for hop in $hops; do j=${hop%%:*}; r=${hop#*:}; p=${r%%:*}; r=${r#*:}; h=${r%%:*}; a=${r#*:}; "
+    )
+    relay = '"sh -c \\"\\$(echo $R | base64 -d)\\" relay $C'
+    ssh = f"ssh $K {SSH_OPTIONS}"
+    remove = f'"sed -i \'/ {CHAIN_TAG}-{run}-$j\\$/d\' {ak}"'  # $j: this hop's, on the master
+    close = f"ssh -o ControlPath={CHAIN_SOCKETS}{run} -O exit next"
+    append = f'[ -z "$(tail -c1 {ak})" ] || echo >> {ak}; cat >> {ak}'
+    # the authorized line's forced command, as sshd reads it (a quote inside is \")
+    forced = "$Q\\$(echo $R | base64 -d)$Q"  # Q is a backslash and a quote
+    line = f'"from=\\"$a\\",command=\\"sh -c {forced} relay $C $j\\",{HOP_OPTIONS} $(cat "$e/k$j.pub")"'
+    start = (
+        f"{PREFER_CURVE25519}; e=$(mktemp -d) || exit 1; R={_b64(RELAY)}; C={cfg}; hops='{hops}'; Q='\\\"'; "
+        f'kh() {{ ssh-keygen -F "$1" -f {known} | grep -v "^#" | base64 -w0; }}; '
+        # ed25519 where the master's OpenSSH has it (6.5+: its nodes' are alike), RSA otherwise
+        "t=rsa; ssh -Q key 2>/dev/null | grep -qx ssh-ed25519 && t=ed25519; "
+        # however it ends: a hop that never linked has its key removed where it is authorized; a
+        # node that linked but never streamed (the chain broke before it) has its link closed
+        f'cleanup() {{ {each_hop}if [ ! -s "$e/l$j" ]; then {ssh} "$h" {remove}; '
+        'elif ! grep -Eq "^(ok|bad|sent) $p( |$)" "$e/out" 2>/dev/null; then '
+        f'{ssh} "$p" {shlex.quote(close)}; fi < /dev/null > /dev/null 2>&1 & done; wait; rm -rf "$e"; }}; '
+        "trap cleanup EXIT; "
+    )
+    authorize = (
+        f'{each_hop}{{ ssh-keygen -q -t $t -N "" -C "{CHAIN_TAG}-{run}-$j" -f "$e/k$j" < /dev/null '
+        f"&& printf '%s\\n' {line} | {ssh} \"$h\" {shlex.quote(append)} > /dev/null 2>&1; }} & done; wait; "
+    )
+    link = (
+        f'i=0; {each_hop}{{ {ssh} "$p" {relay} $((j - 1)) link $(kh "$h")" < "$e/k$j" 2>/dev/null '
+        '| grep "^linked" > "$e/l$j"; } & '
+        f"i=$((i + 1)); [ $((i % {LINKS_AT_ONCE})) -ne 0 ] || wait; done; wait; "
+    )
+    if source == master:
+        stream = (
+            f'{{ {ssh} {targets[0]} {relay} 1 stream" < {shlex.quote(path)} 2> "$e/x" '
+            f"|| echo \"lost {targets[0]} $(tr '\\n' ' ' < \"$e/x\" | cut -c1-300)\"; }}"
+        )
+    else:
+        stream = f'{ssh} {source} {relay} 0 send" < /dev/null'
+    return start + authorize + link + stream + ' > "$e/out"; cat "$e/out"'
 
 
 def chain_outcomes(source: str, targets: list[str], lines: list[str]) -> dict[str, tuple[bool, str]]:

@@ -16,7 +16,7 @@ from facts.node import run_of
 from facts.release import MARKER, partial, sidecar
 from facts.ssh import SSH_DIR
 from operations import plan
-from operations.fanout import PICK_SHA256, Chain, Fanout, chain_command, copy_command, receive
+from operations.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
 from operations.util import changes, cluster, only_on_master, upload, upload_text, verdict, write_file
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
@@ -36,28 +36,21 @@ def _chain_part(c: Cluster) -> str:
     return f"{folder}/.{name}.chain"
 
 
-def _install_tarball(c: Cluster, part: str | None = None, hashed: bool = False) -> str:
-    """Shell on the node: verify the received ``part`` (``.part`` by default) and rename it into
-    place, recording the verified checksum with the file's size and mtime. ``hashed``: ``$got``
-    holds the sha256 of what was received, hashed as it arrived (the chain), and the size is
-    checked too, so that a short write cannot pass. The other way's partial file, left by an
-    interrupted run, goes too."""
-    part_path = part or _part(c)
-    other = _chain_part(c) if part_path == _part(c) else _part(c)
-    q, final, record = (
-        shlex.quote(part_path),
-        shlex.quote(c.remote_tarball),
-        shlex.quote(sidecar(c.remote_tarball)),
-    )
-    if hashed:
-        got = f'size=$(stat -c %s {q}); [ "$size" = {c.tarball.size} ] || got="$got, $size bytes"; '
-    else:
-        got = f'{PICK_SHA256}; got=$($h {q} | cut -d" " -f1); '
+def _install_tarball(c: Cluster, chain: bool = False) -> str:
+    """Shell on the node: verify the received copy (its sha256, hashed here) and rename it into
+    place, recording the verified checksum with the file's size and mtime. The copy is the
+    ``.part`` file, or, along the chain, ``$part``: a file of its own beside the ``.chain``
+    name, so that no other session writing there can change what was verified. What the other
+    way, or an interrupted run, left half written goes too."""
+    final, record = shlex.quote(c.remote_tarball), shlex.quote(sidecar(c.remote_tarball))
+    q = '"$part"' if chain else shlex.quote(_part(c))
+    chain_part = shlex.quote(_chain_part(c))
     return (
-        f'{got}if [ "$got" != {c.tarball.sha256} ]; then '
+        f'{PICK_SHA256}; got=$($h {q} | cut -d" " -f1); if [ "$got" != {c.tarball.sha256} ]; then '
         f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {q}; exit 1; fi; '
         f"chmod 644 {q} && mv -f {q} {final} && "
-        f"echo \"{c.tarball.sha256} $(stat -c '%s %Y' {final})\" > {record} && rm -f {shlex.quote(other)}"
+        f"echo \"{c.tarball.sha256} $(stat -c '%s %Y' {final})\" > {record} && "
+        f"rm -f {shlex.quote(_part(c))} {chain_part} {chain_part}.*"
     )
 
 
@@ -130,6 +123,18 @@ def _fanout(state: State, c: Cluster) -> Fanout:
     return memo["fanout"]
 
 
+def _run_chain(state: State, c: Cluster, source: str, targets: list[str]) -> list[str]:
+    """Stream the tarball from ``source`` along ``targets`` (see operations/fanout.py); the
+    lines the chain sent back."""
+    install = _install_tarball(c, chain=True)
+    addresses = {n.name: n.address for n in c.nodes}
+    command = chain_command(
+        source, targets, addresses, c.remote_tarball, _chain_part(c), install, SSH_DIR, c.master
+    )
+    _, output = privilege.run(state, state.inventory.get_host(c.master), command)
+    return [*output.stdout_lines, *output.stderr_lines]
+
+
 def _receive(state: State, host: Host, c: Cluster) -> bool:
     """Get the tarball to ``host`` along the chain (see operations/fanout.py); if the chain did
     not deliver it, copy it from a holder, verify it there and rename it into place, trying
@@ -139,10 +144,7 @@ def _receive(state: State, host: Host, c: Cluster) -> bool:
     if host.name in chain.targets:
 
         def run_chain(targets: list[str]) -> list[str]:
-            install = _install_tarball(c, _chain_part(c), hashed=True)
-            command = chain_command(targets, c.remote_tarball, _chain_part(c), install, SSH_DIR)
-            _, output = privilege.run(state, master, command)
-            return [*output.stdout_lines, *output.stderr_lines]
+            return _run_chain(state, c, c.master, targets)
 
         ok, said = chain.outcome(host.name, run_chain)
         if ok:
@@ -151,10 +153,12 @@ def _receive(state: State, host: Host, c: Cluster) -> bool:
         logger.warning(f"{host.print_prefix}the chain did not deliver the tarball: {said}")
 
     def copy(source: str) -> tuple[bool, str]:
-        command = copy_command(source, c.master, host.name, c.remote_tarball, _part(c), SSH_DIR)
+        if source != c.master:  # a chain of one hop from that holder
+            lines = _run_chain(state, c, source, [host.name])
+            return chain_outcomes(source, [host.name], lines)[host.name]
         ok, output = privilege.run(state, host, _prepare(c))
         if ok:
-            ok, output = privilege.run(state, master, command)
+            ok, output = privilege.run(state, master, copy_command(c.remote_tarball, host.name, _part(c)))
         if ok:
             ok, output = privilege.run(state, host, _install_tarball(c))
         return ok, " ".join(line.strip() for line in output.stderr_lines if line.strip())[-500:]

@@ -63,9 +63,10 @@ def authorized_keys():
 
     Behaviour:
         The key is appended when no line holds it (options and comments of other lines do not
-        matter); every other line stays as it is. ``~/.ssh`` gets 700 and the file 600,
-        root:root. The master's key is read from the master in the same run, so a key pair
-        generated a moment ago is authorized at once.
+        matter); every other line stays as it is, but a hop key of the tarball's chain, which
+        only a run killed mid-stream leaves, is removed, and that run's links from here are
+        closed. ``~/.ssh`` gets 700 and the file 600, root:root. The master's key is read from
+        the master in the same run, so a key pair generated a moment ago is authorized at once.
 
     **Example:**
 
@@ -90,6 +91,9 @@ def authorized_keys():
         commands += write_file(v.path or "", v.content or "", "600", v.details["expected"])
     elif v.details.get("fix_mode"):
         commands.append(f"chmod 600 {v.path} && chown root:root {v.path}")
+    for socket in v.details.get("close", ()):
+        s = shlex.quote(socket)
+        commands.append(f"ssh -o ControlPath={s} -O exit left-over < /dev/null > /dev/null 2>&1; rm -f {s}")
     yield from changes(commands, why=v)
 
 

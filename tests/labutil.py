@@ -224,6 +224,16 @@ def changed_pairs(run: Run) -> set[tuple[str, str]]:
     return {(op, h) for op, hosts in run.changed().items() for h in hosts}
 
 
+def chain_leftovers(lab: Lab, name: str) -> str:
+    """What the tarball's chain may leave on ``name`` when a run does not end well: hop keys in
+    root's authorized_keys, control sockets of its links, ssh processes holding them."""
+    script = (
+        "grep -n alluxio-chain- /root/.ssh/authorized_keys; ls -a /tmp | grep '^.alluxio-chain-'; "
+        "ps -eo pid=,args= | grep '[C]ontrolPath=/tmp/.alluxio-chain-'; true"
+    )
+    return lab.exec(name, ["sh", "-c", script]).stdout
+
+
 def host_state(lab: Lab) -> dict[str, str]:
     """Every managed file's content digest, owner, mode and mtime, and the process list, per host
     (what the daemons write themselves, their logs, and ssh sessions coming and going aside)."""

@@ -32,7 +32,7 @@ from operations.fanout import (
     receive,
 )
 from tests.labutil import MASTER as POST_MASTER
-from tests.labutil import converge, host, wait_worker_count
+from tests.labutil import chain_leftovers, converge, host, wait_worker_count
 from tests.recorded import cluster
 
 C = cluster()
@@ -132,22 +132,16 @@ def test_nodes_that_had_it_already_are_sources_too() -> None:
     assert sends.get(MASTER, 0) < 2  # the relays that hold it go first
 
 
-def test_the_master_copies_directly_and_a_relay_through_the_masters_agent() -> None:
-    direct = copy_command(MASTER, MASTER, "server07", "/opt/a.tgz", "/opt/.a.tgz.part", "/root/.ssh")
+def test_the_master_copies_directly_with_its_own_key() -> None:
+    direct = copy_command("/opt/a.tgz", "server07", "/opt/.a.tgz.part")
     assert "scp -q $K -o BatchMode=yes -o StrictHostKeyChecking=yes" in direct
     assert direct.endswith("/opt/a.tgz server07:/opt/.a.tgz.part")
-    assert "ssh-agent" not in direct
-    relay = copy_command("server06", MASTER, "server07", "/opt/a.tgz", "/opt/.a.tgz.part", "/root/.ssh")
-    assert 'eval "$(ssh-agent -s)"' in relay and "trap 'ssh-agent -k" in relay
-    assert "ssh-keygen -F server07 -f /root/.ssh/known_hosts" in relay
-    assert "| ssh -A $K -o BatchMode=yes -o StrictHostKeyChecking=yes" in relay and " server06 " in relay
-    assert 'UserKnownHostsFile="$k"' in relay and "server07:/opt/.a.tgz.part" in relay
-    assert "id_rsa" not in relay  # the key is never named, let alone sent: the agent signs
+    assert "ssh-agent" not in direct and " -A " not in direct
 
 
 def test_curve25519_is_preferred_only_where_the_client_accepts_the_option(tmp_path: Path) -> None:
     """OpenSSH 8.2+ takes "^" (this machine's does); an older client keeps its default."""
-    direct = copy_command(MASTER, MASTER, "server07", "/opt/a.tgz", "/opt/.a.tgz.part", "/root/.ssh")
+    direct = copy_command("/opt/a.tgz", "server07", "/opt/.a.tgz.part")
     prelude = direct.split("; scp ")[0]
     said = subprocess.run(["sh", "-c", f'{prelude}; echo "[$K]"'], capture_output=True, text=True).stdout
     assert said.strip() == "[-o KexAlgorithms=^curve25519-sha256]"
@@ -160,10 +154,12 @@ def test_curve25519_is_preferred_only_where_the_client_accepts_the_option(tmp_pa
     assert said.strip() == "[]"
 
 
-def test_hostile_names_are_quoted() -> None:
-    relay = copy_command("a;b", MASTER, "c d", "/opt/x y.tgz", "/opt/.x.part", "/root/.ssh")
-    assert "-F 'c d'" in relay and relay.endswith(" 'a;b' " + relay.split(" 'a;b' ")[1])
-    assert "'\"'\"'c d'\"'\"':/opt/.x.part" in relay  # quoted again inside the relay's command
+def test_names_the_masters_shell_would_not_take_literally_are_refused() -> None:
+    addresses = {"m": "10.0.0.1", "a;b": "10.0.0.2", "c": "10.0.0.3"}
+    with pytest.raises(ValueError, match=re.escape("not a host name or address: 'a;b'")):
+        chain_command("m", ["a;b", "c"], addresses, "/opt/x.tgz", "/opt/.x.chain", "true", "/root/.ssh", "m")
+    with pytest.raises(ValueError, match=re.escape("not a host name or address: '10.0.0.1 x'")):
+        chain_command("m", ["c"], {"m": "10.0.0.1 x", "c": "10.0.0.3"}, "/o", "/p", "true", "/root/.ssh", "m")
 
 
 # ----- the chain --------------------------------------------------------------------------------
@@ -173,6 +169,24 @@ def test_the_relay_is_valid_shell() -> None:
         assert checked.returncode == 0, checked.stderr
 
 
+def _relay(cfg: str, *args: str, env: dict[str, str] | None = None, stream: bytes = b"") -> str:
+    done = subprocess.run(
+        ["sh", "-c", RELAY, "relay", base64.b64encode(cfg.encode()).decode(), *args],
+        input=stream, capture_output=True, timeout=30, env=env,
+    )  # fmt: skip
+    return done.stdout.decode().strip()
+
+
+def _model(tmp_path: Path, data: bytes):  # type: ignore[no-untyped-def]
+    digest = hashlib.sha256(data).hexdigest()
+    return C.model_copy(
+        update={
+            "install_root": str(tmp_path),
+            "tarball": C.tarball.model_copy(update={"sha256": digest, "size": len(data)}),
+        }
+    )
+
+
 @pytest.mark.parametrize("received", ["whole", "corrupted", "short"])
 def test_a_node_renames_only_a_copy_whose_stream_hashed_and_measured_right(
     received: str, tmp_path: Path
@@ -180,46 +194,132 @@ def test_a_node_renames_only_a_copy_whose_stream_hashed_and_measured_right(
     """The relay as the chain's last node, in a real shell, with the install step the converge
     gives it (operations/release.py): only the declared bytes are renamed into place."""
     data = bytes(range(256)) * 4096
-    digest = hashlib.sha256(data).hexdigest()
-    model = C.model_copy(
-        update={
-            "install_root": str(tmp_path),
-            "tarball": C.tarball.model_copy(update={"sha256": digest, "size": len(data)}),
-        }
-    )
+    model = _model(tmp_path, data)
     part = release._chain_part(model)
-    settings = chain_settings(["me"], part, release._install_tarball(model, part, hashed=True))
+    install = release._install_tarball(model, chain=True)
+    settings = chain_settings("m", ["me"], part, install, "/nonexistent", "/nonexistent", "0123")
     stream = {"whole": data, "corrupted": data[:99] + b"X" + data[100:], "short": data[:-1]}[received]
-    r, cfg = (base64.b64encode(t.encode()).decode() for t in (RELAY, settings))
-    done = subprocess.run(
-        ["sh", "-c", RELAY, "relay", r, cfg, "", "1"], input=stream, capture_output=True, timeout=30
-    )
-    said = done.stdout.decode().strip()
+    stale = Path(part + ".Ab12Cd")  # a half-written copy an interrupted run left beside it
+    stale.write_bytes(b"stale")
+    said = _relay(settings, "1", "stream", stream=stream)
     final = Path(model.remote_tarball)
     if received == "whole":
         assert said == "ok me" and final.read_bytes() == data
-        assert Path(sidecar(str(final))).read_text().startswith(f"{digest} {len(data)} ")
+        record = Path(sidecar(str(final))).read_text()
+        assert record.startswith(f"{hashlib.sha256(data).hexdigest()} {len(data)} ")
         assert sorted(tmp_path.iterdir()) == sorted([final, Path(sidecar(str(final)))])
     else:
         assert said.startswith("bad me tarball corrupted in transfer"), said
-        assert list(tmp_path.iterdir()) == []  # neither the copy nor its part left
+        assert list(tmp_path.iterdir()) == [stale]  # nothing of this copy is left
 
 
-def test_the_chains_command_links_every_hop_then_streams_from_the_first_node() -> None:
-    targets = ["n1", "a;b", "c d"]
-    command = chain_command(targets, "/opt/x y.tgz", "/opt/.x.chain", "true", "/root/.ssh")
-    assert "for h in n1 'a;b' 'c d'; do" in command  # linked in this order, each by its predecessor
-    assert '$(kh "$h") $i link"' in command and "wait; fi; p=$h; done; wait;" in command
-    assert "first=n1;" in command and "< '/opt/x y.tgz'" in command
-    assert "id_rsa" not in command
-    settings = base64.b64decode(re.search(r" C=(\S+) ", command).group(1)).decode()
-    assert "N=3\nH1=n1\nH2='a;b'\nH3='c d'\n" in settings
+def test_a_forced_login_runs_the_receive_step_or_nothing(tmp_path: Path) -> None:
+    """A hop key's forced command takes the step its client asks for: "stream" and "link" only;
+    "link" removes that hop's own line from authorized_keys and no other."""
+    ak = tmp_path / "authorized_keys"
+    ak.write_text("ssh-rsa AAAA alluxio@server08\nfrom=\"x\" ssh-ed25519 BBBB alluxio-chain-0123-2\n"
+                  "ssh-ed25519 CCCC alluxio-chain-0123-3\n")  # fmt: skip
+    part = str(tmp_path / ".x.chain")
+    settings = chain_settings("m", ["a", "me", "c"], part, "false", str(tmp_path), "/x", "0123")
+    for asked in ("touch /tmp/pwned", "send", "sh", ""):
+        said = _relay(settings, "2", env={"SSH_ORIGINAL_COMMAND": asked, "PATH": "/usr/bin:/bin"})
+        assert said == f"bad me refused to run: {asked}".strip(), said
+    assert not Path("/tmp/pwned").exists()
+    assert _relay(settings, "2", env={"SSH_ORIGINAL_COMMAND": "link", "PATH": "/usr/bin:/bin"}) == "linked"
+    assert ak.read_text() == "ssh-rsa AAAA alluxio@server08\nssh-ed25519 CCCC alluxio-chain-0123-3\n"
+
+
+@pytest.mark.parametrize("step", ["tee", "mktemp", "hasher", "onward ssh", "a tee without -p"])
+def test_a_relay_failing_at_a_step_ends_and_says_so(step: str, tmp_path: Path) -> None:
+    """The relay answers (within the test's timeout) whichever of its own steps fails: a tee
+    that refuses its options, a copy that cannot be made, a hasher that dies, a next hop that
+    cannot be reached (this node's own copy is still made and checked)."""
+    data = b"x" * 100000
+    model = _model(tmp_path, data)
+    install = release._install_tarball(model, chain=True)
+    settings = chain_settings("m", ["me", "next"], release._chain_part(model), install, "/n", "/n", "0123")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    broken = {"tee": ("tee", "echo \"tee: invalid option -- 'p'\" >&2; exit 1"),
+              "mktemp": ("mktemp", "exit 1"),
+              "hasher": ("sha256sum", "exit 3"),
+              "onward ssh": ("ssh", "cat > /dev/null; echo 'ssh: connect to host next port 22: No route to host' >&2; exit 255"),
+              # coreutils before 8.24 (CentOS 7's 8.22)
+              "a tee without -p": ("tee", "[ \"$1\" = -p ] && { echo \"tee: invalid option -- 'p'\" >&2; exit 1; }; exec /usr/bin/tee \"$@\"")}  # fmt: skip
+    name, body = broken[step]
+    (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+    (bin_dir / name).chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    said = _relay(settings.replace("command -v openssl", "false"), "1", "stream", env=env, stream=data)
+    if step == "onward ssh":
+        assert said.splitlines() == [
+            "lost next ssh: connect to host next port 22: No route to host ",
+            "ok me",
+        ], said
+        assert Path(model.remote_tarball).read_bytes() == data
+    elif step == "a tee without -p":  # the next hop (a name that does not resolve) is lost, not the copy
+        assert said.splitlines()[-1] == "ok me", said
+        assert Path(model.remote_tarball).read_bytes() == data
+    else:
+        assert said.splitlines()[-1].startswith("bad me "), said
+        assert not Path(model.remote_tarball).exists()
+
+
+def test_the_chains_command_authorizes_a_key_per_hop_links_them_then_streams() -> None:
+    targets = ["n1", "n2", "n3"]
+    addresses = {"m": "10.0.0.1", "n1": "10.0.0.2", "n2": "10.0.0.3", "n3": "10.0.0.4"}
+    args = ("/opt/x y.tgz", "/opt/.x.chain", "true", "/root/.ssh", "m")
+    command = chain_command("m", targets, addresses, *args)
+    # hop 1 is the master's own login; hops 2 and 3 have keys, usable only from their predecessor
+    assert "hops='2:n1:n2:10.0.0.2 3:n2:n3:10.0.0.3'" in command
+    assert "ssh-agent" not in command and " -A " not in command and "id_rsa" not in command
+    assert 'ssh-keygen -q -t $t -N "" -C "alluxio-chain-' in command
+    assert "no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding" in command
+    assert '$((j - 1)) link $(kh "$h")" < "$e/k$j"' in command  # each hop's key to its predecessor only
+    assert "1 stream\" < '/opt/x y.tgz'" in command and "trap cleanup EXIT" in command
+    settings = base64.b64decode(re.search(r" C=(\S+);", command).group(1)).decode()
+    assert "N=3\nH0=m\nH1=n1\nH2=n2\nH3=n3\n" in settings
     assert "PART=/opt/.x.chain" in settings and re.search(r"SOCK=/tmp/\.alluxio-chain-[0-9a-f]{16}", settings)
-    again = chain_command(targets, "/opt/x y.tgz", "/opt/.x.chain", "true", "/root/.ssh")
-    assert (
-        re.search(r"SOCK=\S+", settings).group(0)
-        not in base64.b64decode(re.search(r" C=(\S+) ", again).group(1)).decode()
-    )  # each run its own links
+    again = chain_command("m", targets, addresses, *args)
+    assert re.search(r"TAG=\S+", settings).group(0) not in again  # each run its own keys and links
+    for shell in ("sh", "bash"):
+        checked = subprocess.run([shell, "-n"], input=command, capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+    # from a holder: its hop has a key too, and the holder sends
+    holder = chain_command("n1", ["n2"], addresses, *args)
+    assert "hops='1:n1:n2:10.0.0.2'" in holder and ' 0 send" < /dev/null' in holder
+
+
+def test_an_authorized_line_holds_the_forced_command_as_sshd_reads_it(tmp_path: Path) -> None:
+    """The master's shell writes each hop's line: its forced command, quoted for sshd, is the
+    relay with this hop's settings, and the line fits OpenSSH 5.3's 8 KiB line buffer."""
+    addresses = {"m": "10.0.0.1", "n1": "10.0.0.2", "n2": "10.0.0.3"}
+    install = release._install_tarball(C, chain=True)
+    command = chain_command(
+        "m", ["n1", "n2"], addresses, "/opt/x.tgz", "/opt/.x.chain", install, "/root/.ssh", "m"
+    )
+    prelude = command.partition("kh() {")[0]
+    start = command.index("printf '%s\\n' ") + len("printf '%s\\n' ")
+    line_expr = command[start : command.index('.pub")"', start) + len('.pub")"')]
+    (tmp_path / "k2.pub").write_text("ssh-ed25519 AAAAC3Nza alluxio-chain-run-2\n")
+    script = f'{prelude}e={tmp_path}; j=2; a=10.0.0.2; printf "%s\\n" {line_expr}'
+    line = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout.rstrip(
+        "\n"
+    )
+    assert len(line) < 8192, len(line)
+    found = re.match(
+        r'from="10\.0\.0\.2",command="((?:[^"\\]|\\.)*)",(\S+) ssh-ed25519 AAAAC3Nza alluxio-chain-run-2$',
+        line,
+    )
+    assert found and found.group(2) == "no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding", line
+    forced = found.group(1).replace('\\"', '"')
+    assert forced.startswith('sh -c "$(echo ') and forced.endswith(
+        " relay " + re.search(r" C=(\S+);", command).group(1) + " 2"
+    )
+    relay = subprocess.run(
+        ["sh", "-c", f"echo {forced.split()[3]} | base64 -d"], capture_output=True, text=True
+    ).stdout
+    assert relay == RELAY
 
 
 def test_the_chains_lines_say_who_has_a_verified_copy_and_why_the_others_do_not() -> None:
@@ -300,8 +400,9 @@ def test_in_the_lab_the_tarball_streams_along_the_chain_and_holders_cover_a_brok
 ) -> None:
     """Eight nodes: every other node gets the tarball along the chain, so no link carries it
     more than about once (a tree would make the master send it twice); then, with the chain's
-    third node refusing agent forwarding (it cannot log in onwards), the nodes after it get
-    copies from the holders, the run converges and no link carries it more than twice."""
+    fourth node refusing logins from the third (it cannot pass it on), the nodes after it get
+    copies from the holders, the run converges and no link carries it more than twice; no chain
+    key or link is left anywhere."""
     extra = topology.extra_hosts(5)
     for name, address in extra.items():
         lab.add(name, address)
@@ -325,9 +426,11 @@ def test_in_the_lab_the_tarball_streams_along_the_chain_and_holders_cover_a_brok
 
         broken = order[3]
         lab.reset(list(hosts))  # all of them: the master's known_hosts must not outlive their keys
-        lab.exec(broken, ["sh", "-c", "sed -i '1i AllowAgentForwarding no' /etc/ssh/sshd_config"], check=True)
-        lab.stop(broken)
-        lab.start(broken)
+        after = order[4]
+        deny = f"sed -i '1i DenyUsers root@{hosts[broken]}' /etc/ssh/sshd_config"
+        lab.exec(after, ["sh", "-c", deny], check=True)
+        lab.stop(after)
+        lab.start(after)
         before = {n: lab.sent_bytes(n) for n in hosts}
         run = converge(lab, tarball, inventory=inventory).ok()
         sent = {n: lab.sent_bytes(n) - before[n] for n in hosts}
@@ -340,8 +443,40 @@ def test_in_the_lab_the_tarball_streams_along_the_chain_and_holders_cover_a_brok
         assert f"{broken} could not pass it on to {order[4]}" in run.stderr
         for name in hosts:
             assert host(lab, name).file(f"/opt/{tarball.name}").sha256sum == digest
+            assert chain_leftovers(lab, name) == "", name
         assert wait_worker_count(lab, len(hosts), master=POST_MASTER) == len(hosts)
     finally:
         for name in extra:
             lab.remove(name)
         lab.reset(list(POST))
+
+
+def test_however_the_chain_ends_a_hop_key_never_used_is_removed_and_a_link_never_used_closed(
+    tmp_path: Path,
+) -> None:
+    """The master's cleanup, in a real shell, with an ssh that runs the remote command here: hop
+    2 never linked (its key is removed from n2's authorized_keys, the others' lines stay); hop 3
+    linked but n2 never streamed (n2's link is closed)."""
+    addresses = {"m": "10.0.0.1", "n1": "10.0.0.2", "n2": "10.0.0.3", "n3": "10.0.0.4"}
+    command = chain_command("m", ["n1", "n2", "n3"], addresses, "/x", "/p", "true", str(tmp_path), "m")
+    run = re.search(
+        r"TAG=alluxio-chain-([0-9a-f]+)", base64.b64decode(re.search(r" C=(\S+);", command).group(1)).decode()
+    ).group(1)
+    ak = tmp_path / "authorized_keys"
+    theirs = "ssh-rsa AAAA operator\n"
+    ak.write_text(f"{theirs}ssh-ed25519 BBBB alluxio-chain-{run}-2\nssh-ed25519 CCCC alluxio-chain-{run}-3\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "ssh.log"
+    (bin_dir / "ssh").write_text(f'#!/bin/sh\neval "last=\\${{$#}}"; echo "$*" >> {log}; sh -c "$last"\n')
+    (bin_dir / "ssh").chmod(0o755)
+    prelude = command.split("trap cleanup EXIT; ")[0]
+    script = f'{prelude}mkdir -p "$e"; echo "linked n3" > "$e/l3"; cleanup'
+    subprocess.run(["sh", "-c", script], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, check=True, timeout=30)
+    assert (
+        ak.read_text() == f"{theirs}ssh-ed25519 CCCC alluxio-chain-{run}-3\n"
+    )  # hop 3 linked: its line is its own forced command's to remove
+    calls = log.read_text().splitlines()
+    assert any(c.endswith(f"n2 ssh -o ControlPath=/tmp/.alluxio-chain-{run} -O exit next") for c in calls), (
+        calls
+    )

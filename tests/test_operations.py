@@ -140,6 +140,15 @@ def test_authorized_keys_appends_the_master_key_read_in_this_run() -> None:
     assert "/root/.ssh/authorized_keys" in command and "chmod 600" in command
 
 
+def test_authorized_keys_closes_a_chain_link_a_killed_run_left() -> None:
+    socket = "/tmp/.alluxio-chain-0f1e2d3c4b5a6978"
+    snaps = {**CONVERGED, "server07": replace(CONVERGED["server07"], chain_sockets=(socket,))}
+    commands, _ = run(ssh.authorized_keys, "server07", snaps)
+    assert commands == [
+        f"ssh -o ControlPath={socket} -O exit left-over < /dev/null > /dev/null 2>&1; rm -f {socket}"
+    ]
+
+
 def test_known_hosts_refuses_a_changed_host_key() -> None:
     real = CONVERGED["server07"].host_keys[0]
     text = CONVERGED["server08"].known_hosts.file.text.replace(real.blob, base64.b64encode(b"old").decode())

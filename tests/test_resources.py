@@ -55,6 +55,27 @@ def test_authorized_keys_appends_the_master_key_keeping_options_and_comments() -
     assert resources.authorized_keys(C, with_options, master_key).in_sync
 
 
+def test_a_chain_key_or_link_a_killed_run_left_is_drift() -> None:
+    master_key = resources.master_public_key(CONVERGED["server08"])
+    text = CONVERGED["server07"].authorized_keys.file.text or ""
+    hop = 'from="10.0.1.11",command="sh -c \\"x\\" relay C 2",no-pty ssh-ed25519 AAAAC3Nz alluxio-chain-0f1e2d3c4b5a6978-2\n'
+    left = with_file(CONVERGED["server07"], "authorized_keys", text + hop, mode="600")
+    v = resources.authorized_keys(C, left, master_key)
+    assert v.status == "drifted" and v.content == text and v.details["write"]
+    assert v.actual == "differs, 1 chain key(s) of a killed run", v.actual
+    assert v.diff and "-" + hop.rstrip("\n") in v.diff.splitlines()
+    # a line that only mentions the tag elsewhere is the operator's
+    theirs = with_file(
+        CONVERGED["server07"], "authorized_keys", text + "ssh-rsa AAAA alluxio-chain-notes\n", mode="600"
+    )
+    assert resources.authorized_keys(C, theirs, master_key).in_sync
+    linked = replace(CONVERGED["server07"], chain_sockets=("/tmp/.alluxio-chain-0f1e2d3c4b5a6978",))
+    v = resources.authorized_keys(C, linked, master_key)
+    assert v.status == "drifted" and not v.details["write"]
+    assert v.details["close"] == ("/tmp/.alluxio-chain-0f1e2d3c4b5a6978",)
+    assert v.actual == "as desired, 1 chain link(s) open: /tmp/.alluxio-chain-0f1e2d3c4b5a6978"
+
+
 def test_authorized_keys_mode_and_dir_are_desired_state() -> None:
     v = resources.authorized_keys(
         C, CONVERGED["server06"], resources.master_public_key(CONVERGED["server08"])
