@@ -2,7 +2,7 @@
 
 python -m lab up [--extra N] [--link-rate RATE|none] | down | status | reset [HOST...]
               | run CMD | exec HOST CMD | stop HOST | start HOST | add NAME:IP
-              | forward HOST PORT [--local PORT]
+              | forward HOST PORT [--local PORT] | floor HOST centos6|centos7|none
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from lab import forward, topology
-from lab.lab import Lab, LabError
+from lab.lab import FLOORS, Lab, LabError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     fwd.add_argument("host")
     fwd.add_argument("port", type=int)
     fwd.add_argument("--local", type=int, help="the local port (default: PORT)")
+    fl = sub.add_parser("floor", help="give HOST an older userland for root's sessions (wrappers)")
+    fl.add_argument("host")
+    fl.add_argument("floor", choices=[*FLOORS, "none"])
     args = parser.parse_args(argv)
 
     lab = Lab()
@@ -67,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "add":
             name, _, ip = args.spec.partition(":")
             lab.add(name, ip)
+        elif args.cmd == "floor":
+            lab.set_floor(args.host, None if args.floor == "none" else args.floor)
         elif args.cmd == "forward":
             if not lab.is_up():
                 raise LabError("the lab is not up: python -m lab up")

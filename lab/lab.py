@@ -53,6 +53,11 @@ REQUIRED_COMMANDS = {
 # A link rate as tc writes it: 100mbit, 1gbit, 500kbit.
 LINK_RATE = re.compile(r"[1-9][0-9]*(\.[0-9]+)?[kmg]?bit")
 
+# Older userlands a host can be given (lab/floor.sh): the post's CentOS 6 and its successor 7.
+FLOORS = ("centos6", "centos7")
+FLOOR_PROGRAMS = ("tee", "sha256sum", "ssh-keygen", "ssh", "scp")
+ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # sshd's default for root
+
 SSHD_CONFIG = """\
 # sshd of one lab host (written by the lab).
 Port 22
@@ -292,6 +297,36 @@ class Lab:
         if not self._sshd_running(name):
             self.exec(name, ["/usr/sbin/sshd", "-E", str(self.host_dir(name) / "sshd.log")])
         self._wait_listening(name)
+
+    def set_floor(self, name: str, floor: str | None) -> None:
+        """Give host ``name`` an older userland for root's sessions (``floor``, one of
+        :data:`FLOORS`; None: the host's own): wrappers first on the PATH sshd gives root, which
+        refuse what that floor's tools lack with their own messages and log every call to
+        ``/root/.floor/calls`` (see ``lab/floor.sh``). Only the client tools are old: sshd
+        stays the host's."""
+        if floor is not None and floor not in FLOORS:
+            raise LabError(f"floor {floor!r}: one of {', '.join(FLOORS)}")
+        d = self.host_dir(name) / "root" / ".floor"
+        config = self.host_dir(name) / "etc" / "ssh" / "sshd_config"
+        lines = [line for line in config.read_text().splitlines() if not line.startswith("SetEnv PATH=")]
+        if floor is None:
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            (d / "bin").mkdir(parents=True, exist_ok=True)
+            (d / "floor").write_text(f"{floor}\n")
+            (d / "calls").write_text("")
+            for program in FLOOR_PROGRAMS:
+                shutil.copy(Path(__file__).with_name("floor.sh"), d / "bin" / program)
+                os.chmod(d / "bin" / program, 0o755)
+            lines.append(f"SetEnv PATH=/root/.floor/bin:{ROOT_PATH}")
+        config.write_text("\n".join(lines) + "\n")
+        self.stop(name)
+        self.start(name)
+
+    def floor_calls(self, name: str) -> list[str]:
+        """Every call of a floor tool on ``name`` since its floor was set: "PROGRAM ARGS"."""
+        calls = self.host_dir(name) / "root" / ".floor" / "calls"
+        return calls.read_text().splitlines() if calls.exists() else []
 
     def add_operator(
         self, user: str = "ops", password: str | None = None, root_from_control: bool = False

@@ -35,6 +35,12 @@ from gevent.event import Event
 from facts.ssh import CHAIN_SOCKETS, CHAIN_TAG
 
 FANOUT = 2  # copies one node sends in all: no link carries the tarball more than twice
+# The slowest link a copy is waited for (8 Mbit/s): a copy or stream slower than that, or one that
+# stalls, is cut and the holders deliver. Plus a minute for the logins and the checks, and a
+# moment per hop.
+MIN_RATE = 1 << 20
+DEADLINE_SLACK = 60
+HOP_SECONDS = 2
 ATTEMPTS = 3  # sources tried for one node before its copy fails
 SSH_OPTIONS = (
     "-o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 "
@@ -44,7 +50,7 @@ SSH_OPTIONS = (
 
 
 # Shell: K holds the option that puts the classical curve25519 key exchange first, where the
-# client can say so (OpenSSH 8.2+'s "^"; older ones keep their default). OpenSSH 9's default, the
+# client can say so (OpenSSH 8.1+'s "^"; older ones keep their default). OpenSSH 9's default, the
 # post-quantum sntrup761 hybrid, costs about three times the CPU per login (measured: 200 ms
 # against 69 ms of both ends' CPU), and the fan-out logs in once or twice per node; what these
 # sessions carry is a public release, checked by its sha256 at the other end.
@@ -147,11 +153,24 @@ def receive(
     return None, failures
 
 
-def copy_command(path: str, target: str, part: str) -> str:
+def deadline(size: int, hops: int = 1) -> int:
+    """Seconds a copy of ``size`` bytes along ``hops`` may take before it is cut (and the
+    holders deliver): at :data:`MIN_RATE`, plus the logins. A link slower than that is not
+    waited for; a stream that stalls (a node that stops reading) is cut at the same time."""
+    return int(DEADLINE_SLACK + size / MIN_RATE + HOP_SECONDS * hops)
+
+
+def copy_command(path: str, target: str, part: str, size: int) -> str:
     """Shell for the master: copy its ``path`` to ``target``:``part`` with its own key (a copy
-    from another holder goes along a chain of one hop, see RELAY)."""
+    from another holder goes along a chain of one hop, see RELAY), cut at its deadline."""
     to = f"{shlex.quote(target)}:{shlex.quote(part)}"
-    return f"{PREFER_CURVE25519}; scp -q $K {SSH_OPTIONS} {shlex.quote(path)} {to}"
+    limit = deadline(size)
+    return (
+        f"{PREFER_CURVE25519}; timeout {limit} scp -q $K {SSH_OPTIONS} {shlex.quote(path)} {to}; rc=$?; "
+        f'[ $rc -ne 124 ] || echo "the copy took longer than {limit} s (slower than {MIN_RATE >> 20} MiB/s)" '
+        ">&2; "
+        "exit $rc"
+    )
 
 
 # ----- the chain --------------------------------------------------------------------------------
@@ -192,11 +211,15 @@ case $STEP in
 link)
   if [ -n "${SSH_ORIGINAL_COMMAND+set}" ]; then sed -i "/ $TAG-$I\$/d" "$AK" && echo linked; exit; fi
   (umask 077 && cat > "$T/key") && echo "$4" | base64 -d > "$T/k" || exit 1
+  if ! ssh -o ControlPersist=300 -V > /dev/null 2>&1; then  # OpenSSH 5.6+
+    echo "lost $NEXT $ME's OpenSSH cannot keep a link open (ControlPersist: OpenSSH 5.6)"; exit
+  fi
   ssh $K $SSH_OPTIONS -i "$T/key" -o IdentitiesOnly=yes -o UserKnownHostsFile="$T/k" -o ControlMaster=yes \
     -o ControlPath="$SOCK" -o ControlPersist=300 "$NEXT" link < /dev/null > "$T/o" 2> "$T/e"
   grep -q '^linked' "$T/o" && echo "linked $NEXT" || echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
   exit ;;
 send)
+  if [ ! -S "$SOCK" ]; then echo "lost $NEXT $ME has no link to it"; exit; fi
   $ONWARD stream < "$SRC" 2> "$T/e" || echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
   ssh -o ControlPath="$SOCK" -O exit "$NEXT" > /dev/null 2>&1
   echo "sent $ME"; exit ;;
@@ -209,7 +232,9 @@ fi
 # tee -p (coreutils 8.24): a next hop that goes away does not stop this node's own copy; older
 # tees do the same once SIGPIPE is ignored (they drop an output that fails and go on)
 P=-p; tee -p < /dev/null > /dev/null 2>&1 || { P=; trap '' PIPE; }
-if [ -n "$NEXT" ]; then
+if [ -n "$NEXT" ] && [ ! -S "$SOCK" ]; then
+  echo "lost $NEXT $ME has no link to it"; cat > "$part" 2> "$T/t"
+elif [ -n "$NEXT" ]; then
   tee $P "$part" 2> "$T/t" | $ONWARD stream 2> "$T/e" ||
     echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
   ssh -o ControlPath="$SOCK" -O exit "$NEXT" > /dev/null 2>&1
@@ -262,14 +287,16 @@ def chain_command(
     install: str,
     ssh_dir: str,
     master: str,
+    size: int,
 ) -> str:
-    """Shell for the master: stream ``path`` from ``source`` (the master, or a node that holds
-    it) along ``targets`` (see RELAY). First every hop's key is made here and authorized on its
-    node, usable only from its predecessor's address in ``addresses``; then every hop is linked
-    (``LINKS_AT_ONCE`` at a time); then the stream runs. However the command ends, a hop key
-    still authorized (its hop never linked) is removed. Each node writes a file of its own
-    beside ``part`` and then runs ``install``, which finds that file in ``$part`` and the sha256
-    of what it received in ``$got``, and must fail unless the copy is good."""
+    """Shell for the master: stream ``path`` (``size`` bytes) from ``source`` (the master, or a
+    node that holds it) along ``targets`` (see RELAY). First every hop's key is made here and
+    authorized on its node, usable only from its predecessor's address in ``addresses``; then
+    every hop is linked (``LINKS_AT_ONCE`` at a time); then the stream runs, cut at its
+    :func:`deadline`. However the command ends, a hop key still authorized (its hop never
+    linked) is removed and a link that never streamed is closed. Each node writes a file of its
+    own beside ``part`` and then runs ``install``, which finds that file in ``$part`` and must
+    fail unless it is the declared tarball."""
     nodes = [source, *targets]
     for word in [*nodes, *(addresses[n] for n in nodes[:-1])]:
         if not _PLAIN.match(word):
@@ -288,7 +315,7 @@ def chain_command(
     )
     relay = '"sh -c \\"\\$(echo $R | base64 -d)\\" relay $C'
     ssh = f"ssh $K {SSH_OPTIONS}"
-    remove = f'"sed -i \'/ {CHAIN_TAG}-{run}-$j\\$/d\' {ak}"'  # $j: this hop's, on the master
+    remove = f"\"sed -i '/ {CHAIN_TAG}-{run}-$j\\$/d' {ak}\""  # $j: this hop's, on the master
     close = f"ssh -o ControlPath={CHAIN_SOCKETS}{run} -O exit next"
     append = f'[ -z "$(tail -c1 {ak})" ] || echo >> {ak}; cat >> {ak}'
     # the authorized line's forced command, as sshd reads it (a quote inside is \")
@@ -311,17 +338,25 @@ def chain_command(
         f"&& printf '%s\\n' {line} | {ssh} \"$h\" {shlex.quote(append)} > /dev/null 2>&1; }} & done; wait; "
     )
     link = (
-        f'i=0; {each_hop}{{ {ssh} "$p" {relay} $((j - 1)) link $(kh "$h")" < "$e/k$j" 2>/dev/null '
-        '| grep "^linked" > "$e/l$j"; } & '
+        f'i=0; {each_hop}{{ {ssh} "$p" {relay} $((j - 1)) link $(kh "$h")" < "$e/k$j" > "$e/a$j" 2>&1; '
+        'grep "^linked" "$e/a$j" > "$e/l$j"; } & '
         f"i=$((i + 1)); [ $((i % {LINKS_AT_ONCE})) -ne 0 ] || wait; done; wait; "
+        # why a hop did not link, before anything the stream says about it
+        f'{each_hop}[ -s "$e/l$j" ] || echo "lost $h $(grep -v "^linked" "$e/a$j" | sed "s/^lost $h //" '
+        "| tr '\\n' ' ' | cut -c1-300)\"; done; "
     )
+    limit = deadline(size, len(targets))
     if source == master:
-        stream = (
-            f'{{ {ssh} {targets[0]} {relay} 1 stream" < {shlex.quote(path)} 2> "$e/x" '
-            f"|| echo \"lost {targets[0]} $(tr '\\n' ' ' < \"$e/x\" | cut -c1-300)\"; }}"
-        )
+        stream = f'timeout {limit} {ssh} {targets[0]} {relay} 1 stream" < {shlex.quote(path)} 2> "$e/x"'
     else:
-        stream = f'{ssh} {source} {relay} 0 send" < /dev/null'
+        stream = f'timeout {limit} {ssh} {source} {relay} 0 send" < /dev/null 2> "$e/x"'
+    # cut at its deadline, the chain says so; a stalled node's onward link is closed by cleanup
+    stream = (
+        f'{{ {stream}; rc=$?; [ $rc -ne 124 ] || echo "lost {targets[0]} the stream took longer than '
+        f'{limit} s (slower than {MIN_RATE >> 20} MiB/s, or stalled)"; '
+        f"[ $rc -eq 0 ] || [ $rc -eq 124 ] || "
+        f"echo \"lost {targets[0]} $(tr '\\n' ' ' < \"$e/x\" | cut -c1-300)\"; }}"
+    )
     return start + authorize + link + stream + ' > "$e/out"; cat "$e/out"'
 
 
@@ -334,8 +369,8 @@ def chain_outcomes(source: str, targets: list[str], lines: list[str]) -> dict[st
         name, _, why = rest.partition(" ")
         if word in ("ok", "bad") and name in targets:
             said[name] = (word == "ok", why.strip())
-        elif word == "lost" and name in targets:
-            lost[name] = why.strip() or "no message"
+        elif word == "lost" and name in targets:  # the first reason given: why a hop did not link
+            lost.setdefault(name, why.strip() or "no message")
     outcomes: dict[str, tuple[bool, str]] = {}
     before, cause = source, "the chain ended before it"
     for target in targets:

@@ -129,8 +129,17 @@ def _run_chain(state: State, c: Cluster, source: str, targets: list[str]) -> lis
     install = _install_tarball(c, chain=True)
     addresses = {n.name: n.address for n in c.nodes}
     command = chain_command(
-        source, targets, addresses, c.remote_tarball, _chain_part(c), install, SSH_DIR, c.master
+        source,
+        targets,
+        addresses,
+        c.remote_tarball,
+        _chain_part(c),
+        install,
+        SSH_DIR,
+        c.master,
+        c.tarball.size,
     )
+
     _, output = privilege.run(state, state.inventory.get_host(c.master), command)
     return [*output.stdout_lines, *output.stderr_lines]
 
@@ -158,7 +167,9 @@ def _receive(state: State, host: Host, c: Cluster) -> bool:
             return chain_outcomes(source, [host.name], lines)[host.name]
         ok, output = privilege.run(state, host, _prepare(c))
         if ok:
-            ok, output = privilege.run(state, master, copy_command(c.remote_tarball, host.name, _part(c)))
+            ok, output = privilege.run(
+                state, master, copy_command(c.remote_tarball, host.name, _part(c), c.tarball.size)
+            )
         if ok:
             ok, output = privilege.run(state, host, _install_tarball(c))
         return ok, " ".join(line.strip() for line in output.stderr_lines if line.strip())[-500:]

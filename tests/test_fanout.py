@@ -7,7 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import os
 import re
+import secrets
+import socket
 import subprocess
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from operations.fanout import (
     chain_outcomes,
     chain_settings,
     copy_command,
+    deadline,
     receive,
 )
 from tests.labutil import MASTER as POST_MASTER
@@ -132,17 +136,42 @@ def test_nodes_that_had_it_already_are_sources_too() -> None:
     assert sends.get(MASTER, 0) < 2  # the relays that hold it go first
 
 
-def test_the_master_copies_directly_with_its_own_key() -> None:
-    direct = copy_command("/opt/a.tgz", "server07", "/opt/.a.tgz.part")
-    assert "scp -q $K -o BatchMode=yes -o StrictHostKeyChecking=yes" in direct
-    assert direct.endswith("/opt/a.tgz server07:/opt/.a.tgz.part")
+def test_the_master_copies_directly_with_its_own_key_within_a_deadline_by_size() -> None:
+    direct = copy_command("/opt/a.tgz", "server07", "/opt/.a.tgz.part", 1 << 27)
+    assert "timeout 190 scp -q $K -o BatchMode=yes -o StrictHostKeyChecking=yes" in direct  # 60 + 128 + 2
+    assert "/opt/a.tgz server07:/opt/.a.tgz.part; rc=$?" in direct
     assert "ssh-agent" not in direct and " -A " not in direct
+    assert deadline(1 << 27, 64) > deadline(1 << 27) > deadline(1 << 20)
+
+
+def test_a_stream_that_stalls_is_cut_at_its_deadline_and_the_chain_says_so(tmp_path: Path) -> None:
+    """The master's stream, in a real shell, with a first node that never answers (an ssh that
+    hangs) and a deadline of one second: the command ends, naming the node and why."""
+    command = chain_command(
+        "m", ["n1"], {"m": "10.0.0.1", "n1": "10.0.0.2"}, "/dev/null", "/p", "true", str(tmp_path), "m", 1
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text('#!/bin/sh\ncase "$*" in *stream*) exec sleep 30 ;; esac\nexit 255\n')
+    (bin_dir / "ssh").chmod(0o755)
+    fast = command.replace("timeout 62 ", "timeout 1 ")
+    assert fast != command
+    done = subprocess.run(
+        ["sh", "-c", fast],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert (
+        done.stdout.strip() == "lost n1 the stream took longer than 62 s (slower than 1 MiB/s, or stalled)"
+    ), done.stdout
 
 
 def test_curve25519_is_preferred_only_where_the_client_accepts_the_option(tmp_path: Path) -> None:
     """OpenSSH 8.2+ takes "^" (this machine's does); an older client keeps its default."""
-    direct = copy_command("/opt/a.tgz", "server07", "/opt/.a.tgz.part")
-    prelude = direct.split("; scp ")[0]
+    direct = copy_command("/opt/a.tgz", "server07", "/opt/.a.tgz.part", 1 << 27)
+    prelude = direct.split("; timeout ")[0]
     said = subprocess.run(["sh", "-c", f'{prelude}; echo "[$K]"'], capture_output=True, text=True).stdout
     assert said.strip() == "[-o KexAlgorithms=^curve25519-sha256]"
     old_ssh = tmp_path / "ssh"
@@ -157,9 +186,13 @@ def test_curve25519_is_preferred_only_where_the_client_accepts_the_option(tmp_pa
 def test_names_the_masters_shell_would_not_take_literally_are_refused() -> None:
     addresses = {"m": "10.0.0.1", "a;b": "10.0.0.2", "c": "10.0.0.3"}
     with pytest.raises(ValueError, match=re.escape("not a host name or address: 'a;b'")):
-        chain_command("m", ["a;b", "c"], addresses, "/opt/x.tgz", "/opt/.x.chain", "true", "/root/.ssh", "m")
+        chain_command(
+            "m", ["a;b", "c"], addresses, "/opt/x.tgz", "/opt/.x.chain", "true", "/root/.ssh", "m", 1
+        )
     with pytest.raises(ValueError, match=re.escape("not a host name or address: '10.0.0.1 x'")):
-        chain_command("m", ["c"], {"m": "10.0.0.1 x", "c": "10.0.0.3"}, "/o", "/p", "true", "/root/.ssh", "m")
+        chain_command(
+            "m", ["c"], {"m": "10.0.0.1 x", "c": "10.0.0.3"}, "/o", "/p", "true", "/root/.ssh", "m", 1
+        )
 
 
 # ----- the chain --------------------------------------------------------------------------------
@@ -229,7 +262,7 @@ def test_a_forced_login_runs_the_receive_step_or_nothing(tmp_path: Path) -> None
     assert ak.read_text() == "ssh-rsa AAAA alluxio@server08\nssh-ed25519 CCCC alluxio-chain-0123-3\n"
 
 
-@pytest.mark.parametrize("step", ["tee", "mktemp", "hasher", "onward ssh", "a tee without -p"])
+@pytest.mark.parametrize("step", ["tee", "mktemp", "hasher", "onward ssh", "a tee without -p", "no link"])
 def test_a_relay_failing_at_a_step_ends_and_says_so(step: str, tmp_path: Path) -> None:
     """The relay answers (within the test's timeout) whichever of its own steps fails: a tee
     that refuses its options, a copy that cannot be made, a hasher that dies, a next hop that
@@ -237,7 +270,11 @@ def test_a_relay_failing_at_a_step_ends_and_says_so(step: str, tmp_path: Path) -
     data = b"x" * 100000
     model = _model(tmp_path, data)
     install = release._install_tarball(model, chain=True)
-    settings = chain_settings("m", ["me", "next"], release._chain_part(model), install, "/n", "/n", "0123")
+    run = secrets.token_hex(8)
+    settings = chain_settings("m", ["me", "next"], release._chain_part(model), install, "/n", "/n", run)
+    link = socket.socket(socket.AF_UNIX)  # this node's link to the next, as the link step leaves it
+    if step != "no link":
+        link.bind(f"/tmp/.alluxio-chain-{run}")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     broken = {"tee": ("tee", "echo \"tee: invalid option -- 'p'\" >&2; exit 1"),
@@ -246,12 +283,18 @@ def test_a_relay_failing_at_a_step_ends_and_says_so(step: str, tmp_path: Path) -
               "onward ssh": ("ssh", "cat > /dev/null; echo 'ssh: connect to host next port 22: No route to host' >&2; exit 255"),
               # coreutils before 8.24 (CentOS 7's 8.22)
               "a tee without -p": ("tee", "[ \"$1\" = -p ] && { echo \"tee: invalid option -- 'p'\" >&2; exit 1; }; exec /usr/bin/tee \"$@\"")}  # fmt: skip
-    name, body = broken[step]
+    name, body = broken.get(step, ("true", "exit 0"))
     (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
     (bin_dir / name).chmod(0o755)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
     said = _relay(settings.replace("command -v openssl", "false"), "1", "stream", env=env, stream=data)
-    if step == "onward ssh":
+    link.close()
+    if step != "no link":
+        os.unlink(f"/tmp/.alluxio-chain-{run}")
+    if step == "no link":  # the link step failed (no ControlPersist, say): no login onwards, the copy made
+        assert said.splitlines() == ["lost next me has no link to it", "ok me"], said
+        assert Path(model.remote_tarball).read_bytes() == data
+    elif step == "onward ssh":
         assert said.splitlines() == [
             "lost next ssh: connect to host next port 22: No route to host ",
             "ok me",
@@ -269,7 +312,7 @@ def test_the_chains_command_authorizes_a_key_per_hop_links_them_then_streams() -
     targets = ["n1", "n2", "n3"]
     addresses = {"m": "10.0.0.1", "n1": "10.0.0.2", "n2": "10.0.0.3", "n3": "10.0.0.4"}
     args = ("/opt/x y.tgz", "/opt/.x.chain", "true", "/root/.ssh", "m")
-    command = chain_command("m", targets, addresses, *args)
+    command = chain_command("m", targets, addresses, *args, 1000)
     # hop 1 is the master's own login; hops 2 and 3 have keys, usable only from their predecessor
     assert "hops='2:n1:n2:10.0.0.2 3:n2:n3:10.0.0.3'" in command
     assert "ssh-agent" not in command and " -A " not in command and "id_rsa" not in command
@@ -280,13 +323,13 @@ def test_the_chains_command_authorizes_a_key_per_hop_links_them_then_streams() -
     settings = base64.b64decode(re.search(r" C=(\S+);", command).group(1)).decode()
     assert "N=3\nH0=m\nH1=n1\nH2=n2\nH3=n3\n" in settings
     assert "PART=/opt/.x.chain" in settings and re.search(r"SOCK=/tmp/\.alluxio-chain-[0-9a-f]{16}", settings)
-    again = chain_command("m", targets, addresses, *args)
+    again = chain_command("m", targets, addresses, *args, 1000)
     assert re.search(r"TAG=\S+", settings).group(0) not in again  # each run its own keys and links
     for shell in ("sh", "bash"):
         checked = subprocess.run([shell, "-n"], input=command, capture_output=True, text=True)
         assert checked.returncode == 0, checked.stderr
     # from a holder: its hop has a key too, and the holder sends
-    holder = chain_command("n1", ["n2"], addresses, *args)
+    holder = chain_command("n1", ["n2"], addresses, *args, 1000)
     assert "hops='1:n1:n2:10.0.0.2'" in holder and ' 0 send" < /dev/null' in holder
 
 
@@ -296,7 +339,7 @@ def test_an_authorized_line_holds_the_forced_command_as_sshd_reads_it(tmp_path: 
     addresses = {"m": "10.0.0.1", "n1": "10.0.0.2", "n2": "10.0.0.3"}
     install = release._install_tarball(C, chain=True)
     command = chain_command(
-        "m", ["n1", "n2"], addresses, "/opt/x.tgz", "/opt/.x.chain", install, "/root/.ssh", "m"
+        "m", ["n1", "n2"], addresses, "/opt/x.tgz", "/opt/.x.chain", install, "/root/.ssh", "m", 1
     )
     prelude = command.partition("kh() {")[0]
     start = command.index("printf '%s\\n' ") + len("printf '%s\\n' ")
@@ -458,7 +501,7 @@ def test_however_the_chain_ends_a_hop_key_never_used_is_removed_and_a_link_never
     2 never linked (its key is removed from n2's authorized_keys, the others' lines stay); hop 3
     linked but n2 never streamed (n2's link is closed)."""
     addresses = {"m": "10.0.0.1", "n1": "10.0.0.2", "n2": "10.0.0.3", "n3": "10.0.0.4"}
-    command = chain_command("m", ["n1", "n2", "n3"], addresses, "/x", "/p", "true", str(tmp_path), "m")
+    command = chain_command("m", ["n1", "n2", "n3"], addresses, "/x", "/p", "true", str(tmp_path), "m", 1)
     run = re.search(
         r"TAG=alluxio-chain-([0-9a-f]+)", base64.b64decode(re.search(r" C=(\S+);", command).group(1)).decode()
     ).group(1)
