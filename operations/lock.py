@@ -20,6 +20,7 @@ import shlex
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from pyinfra import logger, state
 from pyinfra.api import Host, State
@@ -58,17 +59,23 @@ def release_command(owner: str) -> str:
 
 
 def dead_holder(holder: str, here: str) -> bool:
-    """True when ``holder`` names this machine and a PID that does not run here."""
+    """True when ``holder`` names this machine and a PID that does not run here: gone, or a
+    zombie (killed, not yet reaped by its parent: ``kill(pid, 0)`` still succeeds on it)."""
     match = _OWNER.match(holder)
     if not match or match.group("host") != here:
         return False
+    pid = int(match.group("pid"))
     try:
-        os.kill(int(match.group("pid")), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except PermissionError:  # it runs, as someone else
-        return False
-    return False
+    except PermissionError:  # it exists, as someone else's: see whether it is a zombie
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc to ask: it exists
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]  # the state follows the command's name
 
 
 class ConvergeLock(BaseStateCallback):

@@ -14,7 +14,7 @@ import pytest
 
 from demo_release import build
 from lab import Lab
-from tests.labutil import changed_pairs, converge, drift, not_in_sync, wait_worker_count
+from tests.labutil import chain_leftovers, changed_pairs, converge, drift, not_in_sync, wait_worker_count
 
 NODES = ("server06", "server07", "server08")
 # The node-side calls that may meet a floor's refusal: the tool's probes, each with a fallback
@@ -64,6 +64,10 @@ def test_a_floor_userland_converges_no_ops_reports_and_upgrades(
         assert refused, calls  # the floor was in the way
         assert all(any(re.fullmatch(p, c) for p in PROBES) for c in refused), refused
         assert any(c.startswith("tee ") for c in every)  # the relays ran on it
+        for name in NODES:  # no chain key, link or relay of ours left behind
+            assert chain_leftovers(lab, name) == "", name
+            relays = lab.exec(name, ["sh", "-c", "ps -eo args= | grep -c '[r]elay ' || true"]).stdout.strip()
+            assert relays == "0", name
     finally:
         for name in NODES:
             lab.set_floor(name, None)

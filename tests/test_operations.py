@@ -389,3 +389,30 @@ def test_the_release_check_passes_only_when_every_listed_file_has_its_digest(
     assert (done.returncode == 0) is (damage is None), done
     if damage and hasher == "openssl":
         assert {"changed": "lib/a b.jar: FAILED", "missing": "LICENSE: FAILED"}[damage] in done.stdout
+
+
+def test_a_lock_holder_that_is_gone_or_a_zombie_is_dead_and_one_that_runs_is_not() -> None:
+    import socket
+    import time
+
+    from operations.lock import dead_holder
+
+    here = socket.gethostname()
+    since = "since 2026-01-01T00:00:00+0000"
+    assert not dead_holder(f"root@{here} pid {os.getpid()} {since}", here)  # this one runs
+    assert not dead_holder(f"root@elsewhere pid 1 {since}", here)  # another machine's: not ours to judge
+    # a zombie whose parent never reaps it: sh starts `true`, then becomes a sleep
+    parent = subprocess.Popen(
+        ["sh", "-c", "true & echo $!; exec sleep 60"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        zombie = int(parent.stdout.readline())  # type: ignore[union-attr]
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{zombie}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child did not become a zombie"
+            time.sleep(0.01)
+        os.kill(zombie, 0)  # a zombie still answers kill(0)
+        assert dead_holder(f"root@{here} pid {zombie} {since}", here)
+    finally:
+        parent.kill()
+        parent.wait()
