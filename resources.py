@@ -22,7 +22,7 @@ from facts.hosts import parse_hosts
 from facts.node import NodeSnapshot, snapshot
 from facts.probe import FileState
 from facts.release import MISSING, UNKNOWN, Entry
-from facts.services import LIVE_WITHIN_SECONDS, live_of
+from facts.services import LIVE_WITHIN_SECONDS
 from facts.ssh import SSH_DIR, PublicKey, is_chain_key
 
 IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE = "in_sync", "drifted", "missing", "unreachable"
@@ -542,10 +542,10 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
             have.append("master" + elsewhere(s.master_pids))
             if elsewhere(s.master_pids):
                 problems.append("master")
-        listed = s.listed or {}
-        managed = set(cluster.names)
-        details["forget"] = tuple(sorted(h for h in listed if h in managed and h not in cluster.workers))
-        details["unknown"] = tuple(sorted(h for h in listed if h not in managed))
+        # listed names as the inventory knows them: a worker registers under its address's name
+        declared = s.listed.declared({n.name: n.address for n in cluster.nodes}) if s.listed else {}
+        details["forget"] = tuple(sorted({h for h in declared.values() if h and h not in cluster.workers}))
+        details["unknown"] = tuple(sorted(n for n, h in declared.items() if h is None))
         if details["forget"]:
             have.append(f"lists retired worker(s) {' '.join(details['forget'])}")
         if details["unknown"]:
@@ -553,8 +553,9 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
     if name in cluster.workers:
         want.append(f"worker from {home} (live on the master: a heartbeat within {LIVE_WITHIN_SECONDS} s)")
         listed = master_snap.services.listed if master_snap else None
-        age = listed.get(name) if listed else None
-        live = bool(listed) and name in live_of(listed)
+        address = cluster.node(name).address
+        age = listed.age_of(name, address) if listed else None
+        live = bool(listed) and listed.is_live(name, address)
         state = "worker" + elsewhere(s.worker_pids) if s.worker_pids else "worker down"
         if s.worker_pids and age is None:
             state += ", not listed on the master"

@@ -5,14 +5,17 @@ since its last heartbeat and whether it is live by the tool's rule.
 
 Run it where the master's web port is reachable (in the lab: ``python -m lab run``). It asks
 the master's REST API (``worker_info_list``, ``version``), the same list the deploy's health
-step reads, and applies the same rule (``facts.services.ServicesState.live_workers``). Exit
+step reads, and applies the same rule (``facts.services.WorkerList.is_live``; a listed name is
+a declared worker by its name or by the address it resolves to here). Exit
 codes: 0 every declared worker is live; 1 the inventory is refused or the master does not
 answer; 2 a worker is not live (named).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sys
 import urllib.request
 from typing import Any
@@ -24,7 +27,7 @@ from pyinfra_cli.inventory import make_inventory
 from pyinfra_cli.util import parse_cli_arg
 
 from cluster import REST_PREFIX, Cluster, InventoryError, build
-from facts.services import LIVE_WITHIN_SECONDS, WEB_PORT, live_of, parse_worker_list
+from facts.services import LIVE_WITHIN_SECONDS, WEB_PORT, WorkerList, parse_worker_ages
 from refusal import refuse
 
 EXIT_LIVE, EXIT_UNDECIDED, EXIT_NOT_LIVE = 0, 1, 2
@@ -46,22 +49,34 @@ def get(url: str) -> Any:
         return json.load(answer)
 
 
-def render(cluster: Cluster, version: str, listed: dict[str, int]) -> tuple[list[str], list[str]]:
+def resolved(names: list[str]) -> dict[str, str]:
+    """Each name -> the IPv4 address it resolves to here (names that do not resolve are left out)."""
+    out = {}
+    for name in names:
+        with contextlib.suppress(OSError):
+            out[name] = socket.gethostbyname(name)
+    return out
+
+
+def render(cluster: Cluster, version: str, listed: WorkerList) -> tuple[list[str], list[str]]:
     """The lines to print and the declared workers that are not live."""
-    live = live_of(listed)
-    lines = [f"master {cluster.master}: Alluxio {version}, {len(listed)} worker(s) listed"]
+    lines = [f"master {cluster.master}: Alluxio {version}, {len(listed.ages)} worker(s) listed"]
     not_live = []
     for worker in cluster.workers:
-        if worker not in listed:
+        address = cluster.node(worker).address
+        age = listed.age_of(worker, address)
+        names = [n for n in listed.names_of(worker, address) if n != worker]
+        if age is None:
             state, heard = "NOT LIVE", "not listed by the master"
         else:
-            state = "live" if worker in live else "NOT LIVE"
-            heard = f"last heartbeat {listed[worker]} s ago"
+            state = "live" if listed.is_live(worker, address) else "NOT LIVE"
+            heard = f"last heartbeat {age} s ago" + (f" (listed as {', '.join(names)})" if names else "")
         if state != "live":
             not_live.append(worker)
         lines.append(f"  {worker:<20} {state:<9} {heard}")
-    for other in sorted(set(listed) - set(cluster.workers)):
-        heard = f"listed but not declared, last heartbeat {listed[other]} s ago"
+    declared = listed.declared({n.name: n.address for n in cluster.nodes})
+    for other in sorted(n for n, h in declared.items() if h not in cluster.workers):
+        heard = f"listed but not declared, last heartbeat {listed.ages[other]} s ago"
         lines.append(f"  {other:<20} {'extra':<9} {heard}")
     lines.append(f"live: listed and heard from within {LIVE_WITHIN_SECONDS} s")
     return lines, not_live
@@ -84,11 +99,11 @@ def main(inventory_path: str, data: tuple[str, ...]) -> None:
     except (OSError, ValueError) as error:  # URLError is an OSError; a body that is no JSON
         click.echo(f"status: the master {cluster.master} does not answer on {base}: {error}", err=True)
         sys.exit(EXIT_UNDECIDED)
-    listed = parse_worker_list(body)
-    if listed is None:
+    ages = parse_worker_ages(body)
+    if ages is None:
         click.echo(f"status: {base}/worker_info_list is not a worker list: {body[:200]}", err=True)
         sys.exit(EXIT_UNDECIDED)
-    lines, not_live = render(cluster, version, listed)
+    lines, not_live = render(cluster, version, WorkerList(ages, resolved(list(ages))))
     click.echo("\n".join(lines))
     if not_live:
         click.echo(f"not live: {', '.join(not_live)}", err=True)

@@ -29,28 +29,49 @@ def _class_pattern(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class WorkerList:
+    """The workers a master lists: each listed name with the seconds since its last heartbeat,
+    and the address the master resolves that name to (``/etc/hosts``, then DNS). A 1.x worker
+    registers under the canonical name of its address (an FQDN where the hosts file puts one
+    first), not under the inventory's name: a declared worker is the listed entry with its name
+    or its address."""
+
+    ages: dict[str, int]
+    addresses: dict[str, str] = field(default_factory=dict)
+
+    def names_of(self, worker: str, address: str) -> list[str]:
+        """The listed names that are ``worker`` (declared at ``address``)."""
+        return [n for n in self.ages if n == worker or self.addresses.get(n) == address]
+
+    def age_of(self, worker: str, address: str) -> int | None:
+        """Seconds since the master last heard from ``worker``; None: not listed."""
+        ages = [self.ages[n] for n in self.names_of(worker, address)]
+        return min(ages) if ages else None
+
+    def is_live(self, worker: str, address: str) -> bool:
+        """The tool's one rule for "live": listed, and heard from within :data:`LIVE_WITHIN_SECONDS`."""
+        age = self.age_of(worker, address)
+        return age is not None and age <= LIVE_WITHIN_SECONDS
+
+    def declared(self, nodes: dict[str, str]) -> dict[str, str | None]:
+        """Each listed name -> the declared host it is (``nodes``: name -> address), or None."""
+        return {
+            n: next((w for w, a in nodes.items() if n == w or self.addresses.get(n) == a), None)
+            for n in self.ages
+        }
+
+
+@dataclass(frozen=True)
 class ServicesState:
     master_pids: tuple[int, ...]
     worker_pids: tuple[int, ...]
-    # host -> seconds since its last heartbeat, as the master lists its workers; None: the
-    # master's web port did not answer (or was not asked)
-    listed: dict[str, int] | None
+    # the workers the master lists; None: the master's web port did not answer (or was not asked)
+    listed: WorkerList | None
     homes: dict[int, str] = field(default_factory=dict)  # pid -> the release folder it runs from
     ram_mounted: bool = False  # the worker's RAM folder is a mount point
 
     def homes_of(self, pids: tuple[int, ...]) -> set[str]:
         return {self.homes.get(p, "") for p in pids}
-
-    @property
-    def live_workers(self) -> tuple[str, ...] | None:
-        """Workers the master lists and heard from within :data:`LIVE_WITHIN_SECONDS`."""
-        return None if self.listed is None else live_of(self.listed)
-
-
-def live_of(listed: dict[str, int]) -> tuple[str, ...]:
-    """The tool's one rule for "live": listed by the master and heard from within
-    :data:`LIVE_WITHIN_SECONDS` (``listed``: host -> seconds since its last heartbeat)."""
-    return tuple(sorted(h for h, age in listed.items() if age <= LIVE_WITHIN_SECONDS))
 
 
 def rest_command(path: str, port: int = WEB_PORT) -> str:
@@ -91,7 +112,7 @@ class Services(FactBase[ServicesState]):
         )
         if not worker_list_path:
             return find
-        return f'{find}; echo "listed $({rest_command(worker_list_path)})"'
+        return f"{find}; {worker_list_command(worker_list_path)}"
 
     @override
     def process(self, output: Iterable[str]) -> ServicesState:
@@ -105,17 +126,42 @@ class Services(FactBase[ServicesState]):
                 (masters if words[1] == "master" else workers).append(int(words[2]))
                 if len(words) == 4 and words[3] != "-":
                     homes[int(words[2])] = words[3]
-            elif words[0] == "listed" and len(words) > 1:
-                listed = parse_worker_list(line[len("listed ") :])
             elif line.strip() == "ram mounted":
                 mounted = True
+        listed = parse_worker_list(output)
         return ServicesState(tuple(masters), tuple(workers), listed, homes, mounted)
 
 
-def parse_worker_list(body: str) -> dict[str, int] | None:
-    """Host -> ``lastContactSec`` of a ``worker_info_list`` JSON body, its last line (through a
-    pty, sudo's warnings may come first) (the freshest entry of a host listed twice); None if
-    it is not one."""
+def worker_list_command(path: str) -> str:
+    """Shell on the master printing ``listed BODY`` (the worker list's JSON) and, for each name
+    in it, ``resolves NAME ADDRESS`` as the master resolves it (``getent``: /etc/hosts, then DNS;
+    no address when nothing resolves it)."""
+    return (
+        f'b=$({rest_command(path)}); echo "listed $b"; '
+        """for n in $(printf '%s' "$b" | grep -o '"host":"[^"]*"' | cut -d'"' -f4 | sort -u); do """
+        'echo "resolves $n $(getent ahostsv4 "$n" | head -n 1 | cut -d" " -f1)"; done'
+    )
+
+
+def parse_worker_list(output: Iterable[str]) -> WorkerList | None:
+    """The :class:`WorkerList` of :func:`worker_list_command`'s lines (other lines are skipped;
+    through a pty, sudo's warnings may come first); None if the body is not a worker list."""
+    ages: dict[str, int] | None = None
+    addresses: dict[str, str] = {}
+    for raw in output:
+        line = raw.strip()
+        if line.startswith("listed "):
+            ages = parse_worker_ages(line[len("listed ") :])
+        elif line.startswith("resolves "):
+            words = line.split()
+            if len(words) == 3:
+                addresses[words[1]] = words[2]
+    return None if ages is None else WorkerList(ages, addresses)
+
+
+def parse_worker_ages(body: str) -> dict[str, int] | None:
+    """Host -> ``lastContactSec`` of a ``worker_info_list`` JSON body, its last line (the
+    freshest entry of a host listed twice); None if it is not one."""
     lines = [line.strip() for line in body.splitlines() if line.strip()]
     try:
         listed: dict[str, int] = {}

@@ -16,7 +16,7 @@ from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
 from cluster import Cluster
 from facts import privilege
 from facts.node import NodeSnapshot
-from facts.services import live_of, parse_worker_list, rest_command
+from facts.services import WorkerList, parse_worker_list, worker_list_command
 from operations.plan import plan
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
 
@@ -193,36 +193,37 @@ def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], 
     listed = _poll(master, workers, path)
     missing = _not_live(listed, workers)
     if missing:
-        why = _state_of(missing[0], listed)
+        why = _state_of(missing[0], listed, cluster().node(missing[0]).address)
         logger.error(f"{host.print_prefix}not live on the master after {cluster().health_seconds}s: {why}")
     return not missing
 
 
-def _poll(master: Host, workers: tuple[str, ...], path: str) -> dict[str, int] | None:
+def _poll(master: Host, workers: tuple[str, ...], path: str) -> WorkerList | None:
     """The master's list once every worker of ``workers`` is live in it, or the last one seen
     after the cluster's ``health_seconds``."""
     deadline = time.monotonic() + cluster().health_seconds
     while True:
-        _, output = privilege.run(master.state, master, rest_command(path))
-        listed = parse_worker_list(output.stdout)
+        _, output = privilege.run(master.state, master, worker_list_command(path))
+        listed = parse_worker_list(output.stdout_lines)
         if not _not_live(listed, workers) or time.monotonic() > deadline:
             return listed
         gevent.sleep(1)
 
 
-def _state_of(worker: str, listed: dict[str, int] | None) -> str:
-    age = (listed or {}).get(worker)
+def _state_of(worker: str, listed: WorkerList | None, address: str = "") -> str:
     if listed is None:
         return "the master's web port did not answer"
+    age = listed.age_of(worker, address)
     if age is None:
         return "not listed by the master"
-    return f"listed by the master, last heartbeat {age} s ago"
+    names = [n for n in listed.names_of(worker, address) if n != worker]
+    return f"listed by the master{' as ' + ', '.join(names) if names else ''}, last heartbeat {age} s ago"
 
 
-def _not_live(listed: dict[str, int] | None, workers: tuple[str, ...]) -> tuple[str, ...]:
-    """The workers of ``workers`` that are not live in ``listed``."""
-    live = live_of(listed) if listed is not None else ()
-    return tuple(w for w in workers if w not in live)
+def _not_live(listed: WorkerList | None, workers: tuple[str, ...]) -> tuple[str, ...]:
+    """The workers of ``workers`` that are not live in ``listed`` (by name or address)."""
+    c = cluster()
+    return tuple(w for w in workers if listed is None or not listed.is_live(w, c.node(w).address))
 
 
 def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, install_dir: str) -> bool:
@@ -232,7 +233,9 @@ def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, i
     if not missing:
         return True
     _, output = privilege.run(state, host, _evidence_command(host.name, missing, install_dir))
-    message = diagnosis(missing, listed, output.stdout, workers, cluster().health_seconds)
+    c = cluster()
+    addresses = {w: c.node(w).address for w in workers}
+    message = diagnosis(missing, listed, output.stdout, workers, c.health_seconds, addresses)
     logger.error(f"{host.print_prefix}{message}")
     return False
 
@@ -290,10 +293,11 @@ def start_lines(region: str) -> tuple[dict[str, str], list[str]]:
 
 def diagnosis(
     missing: tuple[str, ...],
-    listed: dict[str, int] | None,
+    listed: WorkerList | None,
     evidence: str,
     workers: tuple[str, ...],
     seconds: int = 30,
+    addresses: dict[str, str] | None = None,
 ) -> str:
     """The failure message of the health check: per missing worker, why it is not live, the
     task.log lines of this start that are its own or name no host, and its own logs."""
@@ -309,7 +313,7 @@ def diagnosis(
     anonymous = [line for line in output if not names.search(line)]
     out = [f"workers not live on the master after {seconds}s: {', '.join(missing)}"]
     for w in missing:
-        out.append(f"--- {w}: {_state_of(w, listed)}")
+        out.append(f"--- {w}: {_state_of(w, listed, (addresses or {}).get(w, ''))}")
         out.append(f"    logs/task.log, this start: {headers.get(w, f'no line connecting to {w}')}")
         own = [line for line in output if re.search(rf"\b{re.escape(w)}\b", line)]
         out += [f"      {line}" for line in own]

@@ -30,6 +30,7 @@ from pyinfra.context import ctx_host, ctx_state
 import cluster as cluster_module
 from cluster import Cluster
 from facts import node
+from facts.services import WorkerList
 from operations import conf, hosts, journal, preflight, release, services, ssh
 from tests.recorded import cluster, snapshots, with_file
 
@@ -321,7 +322,7 @@ def test_the_diagnosis_quotes_the_missing_workers_lines_and_its_own_logs() -> No
         f"{services.EVIDENCE} logs server07\n== /opt/alluxio-1.2.0/logs/worker.log, last written 2026-11-27T19:40:04\n"
         "2026-11-27 19:40:04,789 INFO  AlluxioWorker - Registered with the master server08:19998 as worker 1\n"
     )
-    listed = {"server06": 0, "server08": 1}
+    listed = WorkerList({"server06": 0, "server08": 1})
     text = services.diagnosis(("server07",), listed, evidence, ("server06", "server07", "server08"))
     lines = text.splitlines()
     assert lines[0] == "workers not live on the master after 30s: server07"
@@ -347,7 +348,7 @@ def test_the_diagnosis_quotes_the_missing_workers_lines_and_its_own_logs() -> No
         "      2026-11-27 19:40:04,789 INFO  AlluxioWorker - Registered with the master server08:19998 as worker 1"
         in lines
     )
-    silent = services.diagnosis(("server07",), {"server07": 45}, evidence, ("server07",))
+    silent = services.diagnosis(("server07",), WorkerList({"server07": 45}), evidence, ("server07",))
     assert "--- server07: listed by the master, last heartbeat 45 s ago" in silent
 
 
@@ -401,9 +402,9 @@ def test_a_lock_holder_that_is_gone_or_a_zombie_is_dead_and_one_that_runs_is_not
     since = "since 2026-01-01T00:00:00+0000"
     assert not dead_holder(f"root@{here} pid {os.getpid()} {since}", here)  # this one runs
     assert not dead_holder(f"root@elsewhere pid 1 {since}", here)  # another machine's: not ours to judge
-    # a zombie whose parent never reaps it: sh starts `true`, then becomes a sleep
+    # a zombie whose parent never reaps it: sh starts a short sleep, then becomes a long one
     parent = subprocess.Popen(
-        ["sh", "-c", "true & echo $!; exec sleep 60"], stdout=subprocess.PIPE, text=True
+        ["sh", "-c", "sleep 0.2 & echo $!; exec sleep 60"], stdout=subprocess.PIPE, text=True
     )
     try:
         zombie = int(parent.stdout.readline())  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from cluster import Cluster
 from facts.release import InstallState, ReleasesState
+from facts.services import WorkerList
 from operations.plan import decide, env_changes
 from resources import journal, old_releases, services
 from tests.recorded import cluster, snapshots, with_file
@@ -110,15 +111,17 @@ def test_retiring_a_worker_stops_it_and_the_master_forgets_it() -> None:
         CONVERGED["server07"],
         services=replace(CONVERGED["server07"].services, worker_pids=(), ram_mounted=False),
     )
-    listed = {h: a for h, a in (CONVERGED["server08"].services.listed or {}).items() if h != "server07"}
-    forgot = replace(CONVERGED["server08"], services=replace(CONVERGED["server08"].services, listed=listed))
+    ages = {h: a for h, a in CONVERGED["server08"].services.listed.ages.items() if h != "server07"}
+    forgot = replace(
+        CONVERGED["server08"], services=replace(CONVERGED["server08"].services, listed=WorkerList(ages))
+    )
     p = decide(shrunk, {**CONVERGED, "server07": gone, "server08": forgot})
     assert not (p.retire or p.restart_master or p.start_all or p.rolling)
 
 
 def test_a_worker_the_inventory_does_not_know_is_named_not_acted_on() -> None:
     master = CONVERGED["server08"]
-    listed = {**(master.services.listed or {}), "server09": 0}
+    listed = WorkerList({**master.services.listed.ages, "server09": 0})
     stranger = replace(master, services=replace(master.services, listed=listed))
     v = services(C, "server08", stranger, stranger)
     assert v.status == "drifted" and "lists worker(s) not in the inventory: server09" in v.actual

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import resources
 from facts.release import Entry
+from facts.services import WorkerList
 from facts.ssh import PublicKey
 from tests.recorded import cluster, snapshots, with_file
 
@@ -194,16 +195,16 @@ def test_launcher_patched_unpatched_and_unknown() -> None:
 def test_services_needs_the_worker_live_on_the_master() -> None:
     assert resources.services(C, "server06", CONVERGED["server06"], CONVERGED["server08"]).in_sync
     master = CONVERGED["server08"]
-    listed = dict(master.services.listed or {})
+    listed = dict(master.services.listed.ages)
     del listed["server06"]
-    not_listed = replace(master, services=replace(master.services, listed=listed))
+    not_listed = replace(master, services=replace(master.services, listed=WorkerList(listed)))
     v = resources.services(C, "server06", CONVERGED["server06"], not_listed)
     assert v.status == "drifted" and "not listed on the master" in v.actual
     # a 1.x master keeps listing a dead worker for five minutes: listed is not live
-    silent = replace(master, services=replace(master.services, listed={**listed, "server06": 45}))
+    silent = replace(master, services=replace(master.services, listed=WorkerList({**listed, "server06": 45})))
     v = resources.services(C, "server06", CONVERGED["server06"], silent)
     assert v.status == "drifted" and "listed on the master but silent for 45 s" in v.actual
-    recent = replace(master, services=replace(master.services, listed={**listed, "server06": 3}))
+    recent = replace(master, services=replace(master.services, listed=WorkerList({**listed, "server06": 3})))
     assert resources.services(C, "server06", CONVERGED["server06"], recent).in_sync
     down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
     assert resources.services(C, "server07", down, master).status == "missing"

@@ -5,9 +5,12 @@ package alluxio.demo;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -183,12 +186,38 @@ public final class Conf {
     return (long) (value * scale);
   }
 
-  /** This host's name, as the release finds it (the canonical name of the local host). */
+  /**
+   * The name 1.x gives this host (NetworkAddressUtils.getLocalHostName at v1.2.0): the canonical
+   * name of its address, that is the address reverse-resolved (/etc/hosts: the first name of the
+   * first line holding it); the address is the host name's, unless that is loopback, link-local
+   * or the wildcard, then the first such IPv4 address of the interfaces.
+   */
   public static String localHostName() {
     try {
-      return InetAddress.getLocalHost().getCanonicalHostName();
+      InetAddress address = localIpAddress();
+      return InetAddress.getByAddress(address.getAddress()).getCanonicalHostName();
     } catch (IOException e) {
       throw new IllegalStateException("cannot determine the local host name: " + e.getMessage(), e);
     }
+  }
+
+  private static InetAddress localIpAddress() throws IOException {
+    InetAddress local = InetAddress.getLocalHost();
+    if (isValid(local)) {
+      return local;
+    }
+    for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      for (InetAddress address : Collections.list(ni.getInetAddresses())) {
+        if (isValid(address)) {
+          return address;
+        }
+      }
+    }
+    return local;
+  }
+
+  private static boolean isValid(InetAddress address) {
+    return address instanceof Inet4Address && !address.isAnyLocalAddress()
+        && !address.isLinkLocalAddress() && !address.isLoopbackAddress();
   }
 }
