@@ -427,8 +427,19 @@ def test_without_the_launcher_patch_the_master_starts_but_no_worker(
 ) -> None:
     """Alluxio issue #3891, as the post met it on 1.2.0 under `Defaults requiretty`."""
     lab.reset()
-    log = baseline.post_by_hand(lab, tarballs["1.2.0"], MASTER, list(POST_WORKERS), patch=False)
-    lines = log.splitlines()
+    baseline.post_by_hand(lab, tarballs["1.2.0"], MASTER, list(POST_WORKERS), patch=False)
+    # the launcher's ssh sessions run in the background: their lines reach task.log after start returns
+    lines = wait_until(
+        lambda: (
+            (seen := ssh(lab, MASTER, "cat /opt/alluxio-1.2.0/logs/task.log").splitlines()).count(
+                "Mount failed, not starting worker"
+            )
+            == 3
+            and seen
+        ),
+        "every worker's lines in task.log",
+        30,
+    )
     assert lines.count("Pseudo-terminal will not be allocated because stdin is not a terminal.") >= 3
     assert lines.count("sudo: sorry, you must have a tty to run sudo") == 3
     assert lines.count("Mount failed, not starting worker") == 3
