@@ -47,6 +47,7 @@ DATA_KEYS: dict[str, str] = {
     "alluxio_accept_new_host_keys": "true: trust a node's changed host key (default false)",
     "alluxio_restart": "how workers restart for a change that concerns them: rolling (default) or all",
     "alluxio_health_seconds": "how long a (re)started worker may take to be live on the master (default 30)",
+    "alluxio_master_start_seconds": "how long a (re)started master may take to serve (default 600)",
 }
 RESTART_MODES = ("rolling", "all")
 # alluxio-env.sh variables that only workers read (a change restarts workers only), and those
@@ -173,6 +174,7 @@ class Cluster(BaseModel):
     accept_new_host_keys: bool = False
     restart: str = "rolling"
     health_seconds: int = 30
+    master_start_seconds: int = 600
     install_root: str = "/opt"
 
     # ----- names and paths -------------------------------------------------------------
@@ -456,6 +458,12 @@ def declare(
         raise InventoryError(
             f"{where('alluxio_health_seconds')} alluxio_health_seconds={health!r}: whole seconds, 1 to 3600"
         )
+    master_start = all_data.get("alluxio_master_start_seconds", 600)
+    if isinstance(master_start, bool) or not isinstance(master_start, int) or not 1 <= master_start <= 86400:
+        raise InventoryError(
+            f"{where('alluxio_master_start_seconds')} alluxio_master_start_seconds={master_start!r}: "
+            "whole seconds, 1 to 86400"
+        )
 
     tarball = Tarball.read(tarball_path, f"alluxio-{version}", where("alluxio_tarball"))
     _check_launcher(tarball, version)
@@ -471,6 +479,7 @@ def declare(
         accept_new_host_keys=accept,
         restart=restart,
         health_seconds=health,
+        master_start_seconds=master_start,
     )
     return _CURRENT
 

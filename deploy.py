@@ -55,8 +55,11 @@ services.stopped(name="8. Stop the release being left (a version change)", when=
 if master:
     journal.in_place(name="8. The journal is in the release that runs: formatted once, carried over")
 services.retired(name="8. Hosts that are no workers run none")
-services.started(name="8. Alluxio runs", start_all=todo.start_all, restart_master=todo.restart_master)
-services.restarted(name="8. Workers restart one at a time", rolling=todo.rolling, _serial=True)
+services.master_started(name="8. The master runs and serves", when=todo.start_master)
+services.workers_started(name="8. Workers run, started once the master serves", together=todo.together)
+services.restarted(
+    name="8. Workers restart one at a time", rolling=todo.rolling, rejoin=todo.rejoin, _serial=True
+)
 if master:
     services.healthy(name="9. The master counts every worker as live")
 release.pruned(name="10. Only the previous release stays beside this one")

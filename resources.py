@@ -86,7 +86,6 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
         master=master,
         worker_list_path=cluster.worker_list_path if master else "",
         java=dict(cluster.env).get("JAVA", ""),
-        ram_folder=cluster.ram_folder,
     )
 
 
@@ -558,18 +557,19 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         live = bool(listed) and listed.is_live(name, address)
         state = "worker" + elsewhere(s.worker_pids) if s.worker_pids else "worker down"
         if s.worker_pids and age is None:
-            state += ", not listed on the master"
+            state += " runs, but the master does not list it"
         elif age is not None and not live:
-            state += f", listed on the master but silent for {age} s"
+            state += f" runs, but the master has not heard from it for {age} s"
+        # its JVM runs from here, unheard: its heartbeat gave up, or the master is away
+        details["silent"] = bool(s.worker_pids) and not live and not elsewhere(s.worker_pids)
         have.append(state)
         if not s.worker_pids or not live or elsewhere(s.worker_pids):
             problems.append("worker")
     else:
         want.append("no worker, RAM folder unmounted")
-        if s.worker_pids or s.ram_mounted:
-            have.append(
-                ", ".join(["a worker runs"] * bool(s.worker_pids) + ["RAM folder mounted"] * s.ram_mounted)
-            )
+        mounted = s.is_mount_point(cluster.ram_folder)
+        if s.worker_pids or mounted:
+            have.append(", ".join(["a worker runs"] * bool(s.worker_pids) + ["RAM folder mounted"] * mounted))
             details["retire"] = True
         else:
             have.append("no worker")

@@ -37,7 +37,7 @@ from facts.release import (
     TarballFile,
     TarballState,
 )
-from facts.services import DEFAULT_RAM_FOLDER, Services, ServicesState
+from facts.services import Services, ServicesState
 from facts.ssh import (
     AuthorizedKeys,
     AuthorizedKeysFile,
@@ -81,7 +81,6 @@ def _parts(
     master: bool,
     worker_list_path: str,
     java: str = "",
-    ram_folder: str = DEFAULT_RAM_FOLDER,
 ) -> list[tuple[str, FactBase, dict[str, Any]]]:
     root = install_dir.rpartition("/")[0] or "/"
     parts: list[tuple[str, FactBase, dict[str, Any]]] = [
@@ -96,7 +95,7 @@ def _parts(
         (
             "services",
             Services(),
-            {"worker_list_path": worker_list_path if master else "", "ram_folder": ram_folder},
+            {"worker_list_path": worker_list_path if master else ""},
         ),
         ("tools", Tools(), {"folder": root, "java": java}),
         ("applied", AppliedRecord(), {}),
@@ -117,7 +116,6 @@ class NodeState(FactBase[NodeSnapshot | None]):
     + master: also read the key pair, known_hosts and the live workers
     + worker_list_path: the master's REST path listing live workers
     + java: the JAVA set in alluxio-env.sh, if any (checked instead of the PATH's java)
-    + ram_folder: the workers' RAM folder (ALLUXIO_RAM_FOLDER)
     """
 
     @override
@@ -128,9 +126,8 @@ class NodeState(FactBase[NodeSnapshot | None]):
         master: bool = False,
         worker_list_path: str = "",
         java: str = "",
-        ram_folder: str = DEFAULT_RAM_FOLDER,
     ) -> str:
-        parts = _parts(install_dir, tarball, master, worker_list_path, java, ram_folder)
+        parts = _parts(install_dir, tarball, master, worker_list_path, java)
         # The facts that read files get them from one tar (see facts.probe), the rest run as is.
         files = [
             path for _, fact, kwargs in parts if hasattr(fact, "items") for _, path in fact.items(**kwargs)

@@ -4,6 +4,7 @@ sent a heartbeat."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -68,10 +69,21 @@ class ServicesState:
     # the workers the master lists; None: the master's web port did not answer (or was not asked)
     listed: WorkerList | None
     homes: dict[int, str] = field(default_factory=dict)  # pid -> the release folder it runs from
-    ram_mounted: bool = False  # the worker's RAM folder is a mount point
+    ram_mounts: dict[str, str] = field(default_factory=dict)  # tmpfs and ramfs mount point -> type
 
     def homes_of(self, pids: tuple[int, ...]) -> set[str]:
         return {self.homes.get(p, "") for p in pids}
+
+    def is_mount_point(self, folder: str) -> bool:
+        """``folder`` itself is a tmpfs or ramfs mount point (a worker's mounted RAM folder)."""
+        return folder.rstrip("/") in self.ram_mounts
+
+    def in_memory(self, folder: str) -> bool:
+        """``folder`` is, or lies under, a tmpfs or ramfs mount point: the release's own test
+        (``is_ram_folder_mounted``) for ``NoMount`` to keep the folder rather than fall back
+        to ``/dev/shm``."""
+        folder = folder.rstrip("/")
+        return any(folder == m or folder.startswith(m.rstrip("/") + "/") for m in self.ram_mounts)
 
 
 def rest_command(path: str, port: int = WEB_PORT) -> str:
@@ -88,7 +100,8 @@ class Services(FactBase[ServicesState]):
     """
     Returns the PIDs of the Alluxio master and worker daemons on this host (JVMs found by their
     main class, as ``alluxio killAll`` finds them) with the release folder each runs from (its
-    ``-Dalluxio.home``), whether the worker's RAM folder ``ram_folder`` is mounted, and, when
+    ``-Dalluxio.home``), every tmpfs and ramfs mount point (where a worker's RAM folder can be
+    kept across a restart), and, when
     ``worker_list_path`` is given (on the master), every worker the master lists with the
     seconds since its last heartbeat.
     """
@@ -99,7 +112,7 @@ class Services(FactBase[ServicesState]):
         return ServicesState((), (), None)
 
     @override
-    def command(self, worker_list_path: str = "", ram_folder: str = DEFAULT_RAM_FOLDER) -> str:
+    def command(self, worker_list_path: str = "") -> str:
         master, worker = _class_pattern(MASTER_CLASS), _class_pattern(WORKER_CLASS)
         home = 'h = "-"; for (i = 2; i <= NF; i++) if ($i ~ /^-Dalluxio[.]home=/) h = substr($i, 16); '
         find = (
@@ -108,7 +121,7 @@ class Services(FactBase[ServicesState]):
                 f'/[Jj][Aa][Vv][Aa]/ && / {master}( |$)/ {{ {home}print "pid master", $1, h }} '
                 f'/[Jj][Aa][Vv][Aa]/ && / {worker}( |$)/ {{ {home}print "pid worker", $1, h }}'
             )
-            + f"; mountpoint -q {shlex.quote(ram_folder)} 2>/dev/null && echo ram mounted"
+            + '; awk \'$3 == "tmpfs" || $3 == "ramfs" { print "ram mount", $3, $2 }\' /proc/mounts'
         )
         if not worker_list_path:
             return find
@@ -119,17 +132,22 @@ class Services(FactBase[ServicesState]):
         masters, workers = [], []
         homes: dict[int, str] = {}
         listed: dict[str, int] | None = None
-        mounted = False
+        mounts: dict[str, str] = {}
         for line in output:
             words = line.split(" ", 3)
             if words[0] == "pid" and len(words) >= 3 and words[2].isdigit():
                 (masters if words[1] == "master" else workers).append(int(words[2]))
                 if len(words) == 4 and words[3] != "-":
                     homes[int(words[2])] = words[3]
-            elif line.strip() == "ram mounted":
-                mounted = True
+            elif words[:2] == ["ram", "mount"] and len(words) == 4:
+                mounts[_unescape(words[3].strip())] = words[2]
         listed = parse_worker_list(output)
-        return ServicesState(tuple(masters), tuple(workers), listed, homes, mounted)
+        return ServicesState(tuple(masters), tuple(workers), listed, homes, mounts)
+
+
+def _unescape(path: str) -> str:
+    """A mount point as /proc/mounts writes it: space, tab, newline and backslash in octal."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), path)
 
 
 def worker_list_command(path: str) -> str:

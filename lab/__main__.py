@@ -3,6 +3,7 @@
 python -m lab up [--extra N] [--link-rate RATE|none] | down | status | reset [HOST...]
               | run CMD | exec HOST CMD | stop HOST | start HOST | add NAME:IP
               | forward HOST PORT [--local PORT] | floor HOST centos6|centos7|none
+              | replay HOST SECONDS
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     fl = sub.add_parser("floor", help="give HOST an older userland for root's sessions (wrappers)")
     fl.add_argument("host")
     fl.add_argument("floor", choices=[*FLOORS, "none"])
+    rp = sub.add_parser("replay", help="make HOST's demo master replay its journal for SECONDS (0: none)")
+    rp.add_argument("host")
+    rp.add_argument("seconds", type=int)
     args = parser.parse_args(argv)
 
     lab = Lab()
@@ -70,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "add":
             name, _, ip = args.spec.partition(":")
             lab.add(name, ip)
+        elif args.cmd == "replay":
+            lab.set_journal_replay(args.host, args.seconds)
         elif args.cmd == "floor":
             lab.set_floor(args.host, None if args.floor == "none" else args.floor)
         elif args.cmd == "forward":

@@ -323,6 +323,17 @@ class Lab:
         self.stop(name)
         self.start(name)
 
+    def set_journal_replay(self, name: str, seconds: int) -> None:
+        """Make the demo master of host ``name`` take ``seconds`` to replay its journal before
+        it serves, as a real one with a large namespace does (0: at once). A setting of the
+        lab, read by the demo master at its start; the tool never sees it."""
+        setting = self.host_dir(name) / "etc" / "alluxio-demo" / "journal-replay-seconds"
+        if seconds <= 0:
+            setting.unlink(missing_ok=True)
+            return
+        setting.parent.mkdir(parents=True, exist_ok=True)
+        setting.write_text(f"{seconds}\n")
+
     def floor_calls(self, name: str) -> list[str]:
         """Every call of a floor tool on ``name`` since its floor was set: "PROGRAM ARGS"."""
         calls = self.host_dir(name) / "root" / ".floor" / "calls"

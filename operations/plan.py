@@ -5,6 +5,12 @@ Who reads what (the releases' scripts): the daemons read ``conf/alluxio-env.sh``
 start; ``conf/workers`` and the launcher are read only by the start and stop scripts on the
 master, so changing them restarts nothing. A release folder replaced under running daemons
 would lose what they write: they stop first.
+
+The order of a start (section 11.3 of the interface reference): the master first, alone, and
+the workers only once it serves; 1.2.0 workers give up registering after about 30 s and stop
+heartbeating for good 10 s after losing their master, while a real master replays its journal
+for seconds to minutes. So no worker is started on a fixed delay, and a worker that kept
+running while the master restarted must be heard from again, or it is restarted.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pyinfra import logger, state
 
 from cluster import MASTER_ONLY_ENV, WORKER_ONLY_ENV, Cluster
 from facts.node import NodeSnapshot, run_of
+from facts.services import DEFAULT_RAM_FOLDER
 from operations.util import cluster
 from resources import IN_SYNC, Verdict, node_verdicts, read_all
 
@@ -26,10 +33,12 @@ class Plan:
 
     stop_first: frozenset[str]  # nodes whose daemons stop before their release folder is replaced
     switch: bool  # the journal moves to another release (a version change): everything stops first
-    start_all: bool  # `alluxio-start.sh all` on the master: every daemon restarts
-    restart_master: bool  # the master alone, to forget retired workers
-    rolling: tuple[str, ...]  # workers restarted one at a time, each live before the next
+    start_master: bool  # the master (re)starts, alone, and serves before any worker starts
+    together: tuple[str, ...]  # workers (re)started at once once the master serves: down, or stopped
+    rolling: tuple[str, ...]  # running workers restarted one at a time, each live before the next
+    rejoin: tuple[str, ...]  # workers left running while the master restarts: heard from, or restarted
     retire: frozenset[str]  # hosts that are no workers: their worker stops, the RAM folder goes
+    ram_folders: dict[str, str]  # each node's ALLUXIO_RAM_FOLDER before the run (a moved one is unmounted)
     check_health: bool  # something (re)starts: wait for every worker to be live
     tarball_chain: tuple[str, ...]  # nodes the tarball streams to from the master, in this order
     anything_to_change: bool
@@ -62,9 +71,9 @@ def outside_limit(c: Cluster, snaps: dict[str, NodeSnapshot | None], p: Plan, li
         if name in limit:
             continue
         pending = [r for r, v in node_verdicts(c, name, snaps).items() if v.status != IN_SYNC]
-        if name == c.master and (p.start_all or p.restart_master):
+        if name == c.master and p.start_master:
             pending.append("the master's (re)start")
-        if name in p.rolling:
+        if name in p.rolling or name in p.together:
             pending.append("its worker's restart")
         if pending:
             lines.append(
@@ -84,6 +93,11 @@ def env_changes(c: Cluster, snap: NodeSnapshot) -> set[str]:
     if not snap.alluxio_env.file.exists:
         return set(want)
     return {k for k in set(have) | set(want) if have.get(k) != want.get(k)}
+
+
+def ram_folder_of(snap: NodeSnapshot) -> str:
+    """The RAM folder the node's alluxio-env.sh names (the release's default if none)."""
+    return snap.alluxio_env.settings.get("ALLUXIO_RAM_FOLDER") or DEFAULT_RAM_FOLDER
 
 
 def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
@@ -109,14 +123,19 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
     master_snap = reachable.get(c.master)
     if master_snap is not None and (keys := env_changes(c, master_snap) - set(WORKER_ONLY_ENV)):
         master_reasons.append(f"the master's settings ({', '.join(sorted(keys))})")
+    forget = verdicts[c.master]["services"].details.get("forget", ())
+    master_reasons += [f"forget {h}" for h in forget]  # a 1.x master forgets a worker only when restarted
+    start_master = bool(master_reasons)
 
     def worker_reasons(w: str) -> list[str]:
         snap = reachable.get(w)
         if snap is None:
             return []
         why = []
-        if "worker" in verdicts[w]["services"].details.get("down", ()):
-            why.append(f"{w}: {verdicts[w]['services'].actual}")
+        v = verdicts[w]["services"]
+        # a worker the master cannot hear while the master restarts anyway: it may rejoin
+        if "worker" in v.details.get("down", ()) and not (v.details.get("silent") and start_master):
+            why.append(f"{w}: {v.actual}")
         if keys := env_changes(c, snap) - set(MASTER_ONLY_ENV):
             why.append(f"{w}'s settings ({', '.join(sorted(keys))})")
         if w in stop_first:
@@ -124,23 +143,29 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
         return why
 
     workers = {w: worker_reasons(w) for w in c.workers}
-    changed_workers = [w for w, why in workers.items() if why]
-    start_all = bool(master_reasons) or (c.restart == "all" and bool(changed_workers))
-    rolling = () if start_all else tuple(changed_workers)
+    changed = [w for w, why in workers.items() if why]
+
+    def stopped(w: str) -> bool:
+        """Not running when the workers start: down, or stopped by this run."""
+        return switch or w in stop_first or not reachable[w].services.worker_pids
+
+    together = tuple(w for w in changed if stopped(w) or c.restart == "all")
+    rolling = tuple(w for w in changed if w not in together)
+    rejoin = tuple(w for w in c.workers if start_master and w in reachable and w not in changed)
     retire = frozenset(n for n in reachable if verdicts[n]["services"].details.get("retire"))
-    forget = verdicts[c.master]["services"].details.get("forget", ())
-    restart_master = not start_all and bool(forget)
     services_off = any(verdicts[n]["services"].status != IN_SYNC for n in reachable)
-    reasons = master_reasons + [r for w in changed_workers for r in workers[w]]
-    reasons += [f"retire {n}" for n in sorted(retire)] + [f"forget {h}" for h in forget]
+    reasons = master_reasons + [r for w in changed for r in workers[w]]
+    reasons += [f"retire {n}" for n in sorted(retire)]
     return Plan(
         stop_first=stop_first,
         switch=switch,
-        start_all=start_all,
-        restart_master=restart_master,
+        start_master=start_master,
+        together=together,
         rolling=rolling,
+        rejoin=rejoin,
         retire=retire,
-        check_health=start_all or bool(rolling) or restart_master or services_off,
+        ram_folders={n: ram_folder_of(s) for n, s in reachable.items() if s.alluxio_env.file.exists},
+        check_health=start_master or bool(together or rolling) or services_off,
         tarball_chain=tuple(
             n
             for n in c.names

@@ -4,7 +4,6 @@ are no longer declared, and check the master counts every worker (step 9)."""
 
 from __future__ import annotations
 
-import re
 import shlex
 import time
 
@@ -15,13 +14,10 @@ from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
 
 from cluster import Cluster
 from facts import privilege
-from facts.node import NodeSnapshot
-from facts.services import WorkerList, parse_worker_list, worker_list_command
+from facts.node import NodeSnapshot, run_of
+from facts.services import Services, WorkerList, parse_worker_list, worker_list_command
 from operations.plan import plan
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
-
-STATE_DIR = "/etc/alluxio-reconcile"
-START_OFFSET = f"{STATE_DIR}/task.log.offset"  # task.log's size when the last start began
 
 
 def _bin(script: str, home: str | None = None) -> str:
@@ -108,87 +104,213 @@ def retired():
     assert snap is not None
     ram = shlex.quote(cluster().ram_folder)
     commands = [_stop_command(snap, master=False)] if snap.services.worker_pids else []
-    if snap.services.ram_mounted:
+    if snap.services.is_mount_point(cluster().ram_folder):
         commands.append(f"umount {ram}; ! mountpoint -q {ram}")
     yield from changes(commands, why=v)
 
 
-def task_log(c: Cluster) -> str:
-    """Where 1.2.0 and 1.3.0 write ``logs/task.log``: next to ``bin/``."""
-    return f"{c.install_dir}/logs/task.log"
+def _mount(c: Cluster, snap: NodeSnapshot, old: str) -> tuple[str, list[str], str]:
+    """How this node's worker starts without losing what it can keep: the mount option, the
+    commands to run between its stop and its start, and what happens to its cache.
+
+    ``NoMount`` where the declared RAM folder is (under) a tmpfs or ramfs mount: the worker
+    adopts the block files it finds there (section 11.2). ``SudoMount`` (the post's, which
+    ``umount -f``s and mounts an empty ramfs) only where it is not: ``NoMount`` would quietly
+    run the worker on ``/dev/shm`` instead. A RAM folder that moved from ``old`` (the node's
+    before this run): the old one is unmounted."""
+    folder, s = c.ram_folder, snap.services
+    between: list[str] = []
+    moved = ""
+    if old.rstrip("/") != folder.rstrip("/"):
+        moved = f"the RAM folder moves from {old} to {folder}: the cache starts empty there"
+        inside = folder.rstrip("/").startswith(old.rstrip("/") + "/")
+        if s.is_mount_point(old) and not inside:
+            between.append(f"umount {shlex.quote(old)}; ! mountpoint -q {shlex.quote(old)}")
+            moved += f", and {old} is unmounted"
+    if s.in_memory(folder):
+        kept = moved or f"keeps its cache: {folder} stays mounted, started with NoMount"
+        return "NoMount", between, kept
+    empty = f"its cache starts empty: {folder} is not mounted (SudoMount mounts it)"
+    return "SudoMount", between, moved or empty
+
+
+def _start(c: Cluster, snap: NodeSnapshot, restart: bool) -> tuple[list[str], str, str]:
+    """The commands (re)starting this node's worker: those before the start, the start
+    (``alluxio-start.sh worker MOPT``, to run through a pty: ``sudo`` under ``requiretty``
+    needs one), and what happens to its cache."""
+    # the RAM folder as it was before this run: its alluxio-env.sh may be rewritten by now
+    option, between, cache = _mount(c, snap, plan().ram_folders.get(host.name, c.ram_folder))
+    stop = [_stop_command(snap, master=False)] if restart and snap.services.worker_pids else []
+    start = f"{_bin('alluxio-start.sh')} worker {option}"
+    if option == "NoMount":
+        # 1.2.0's is_ram_folder_mounted fails on an unset ALLUXIO_RAM_FOLDER, and NoMount then
+        # runs the worker on /dev/shm: the folder is named here (alluxio-env.sh, read after, agrees)
+        start = f"ALLUXIO_RAM_FOLDER={shlex.quote(c.ram_folder)} {start}"
+    return [*stop, *between], start, cache
 
 
 @operation()
-def started(start_all: bool, restart_master: bool = False):
+def master_started(when: bool):
     """
-    Run Alluxio from the master: ``alluxio-start.sh all`` (the post's command: it stops every
-    daemon, starts the master, then every worker of ``conf/workers`` over the launcher with
-    ``SudoMount``) when ``start_all``; the master alone (``alluxio-stop.sh master``,
-    ``alluxio-start.sh master``) when ``restart_master``, so that it forgets retired workers
-    (the others re-register at their next heartbeat).
+    The master (re)starts alone when the plan says so: ``alluxio-stop.sh master`` if it runs,
+    ``alluxio-start.sh master``, then wait until it serves (its REST API answers), so that
+    no worker is started before it can register (1.2.0 workers give up after about 30 s,
+    while a master replays its journal for as long as the namespace takes). The workers that
+    keep running are left to ``restarted``: they re-register, or are restarted.
 
-    + start_all: the run's plan says the master must (re)start: it is down or runs from another
-      release, a version change, its settings changed (or ``alluxio_restart=all``)
-    + restart_master: the master lists workers that were retired
-
-    Behaviour:
-        Before ``start all``, the size of ``logs/task.log`` is noted on the master
-        (``/etc/alluxio-reconcile/task.log.offset``), so that the health check quotes what
-        this start wrote there, and nothing older.
+    + when: the plan's ``start_master``: the master is down or runs from another release, a
+      version change, its settings changed, or it lists retired workers (a 1.x master forgets
+      a worker only when it restarts)
 
     **Example:**
 
     .. code:: python
 
-        services.started(name="Alluxio runs", start_all=plan.plan().start_all)
+        services.master_started(name="The master runs", when=plan.plan().start_master)
     """
-    c = cluster()
-    if host.name != c.master:
-        host.noop(f"started from {c.master}" if start_all else "started, when it must, one worker at a time")
+    if not only_on_master():
         return
-    if start_all:
-        log, offset = shlex.quote(task_log(c)), shlex.quote(START_OFFSET)
-        note = (
-            f"mkdir -p {shlex.quote(STATE_DIR)} && "
-            f"{{ stat -c %s {log} 2>/dev/null || echo 0; }} > {offset}.tmp && mv -f {offset}.tmp {offset}"
-        )
-        yield from changes(
-            [f"{note} && {_bin('alluxio-start.sh')} all"], why=f"alluxio-start.sh all: {plan().why}"
-        )
-    elif restart_master:
-        restart = f"{_bin('alluxio-stop.sh')} master; {_bin('alluxio-start.sh')} master"
-        yield from changes([restart], why=f"the master alone: {plan().why}")
-    else:
+    if not when:
         host.noop("the master runs as declared")
+        return
+    c = cluster()
+    snap = snapshots((host.name,))[host.name]
+    assert snap is not None
+    stop = [_stop_command(snap, worker=False)] if snap.services.master_pids else []
+    serving = FunctionCommand(_await_serving, (), {})
+    yield from changes(
+        [*stop, f"{_bin('alluxio-start.sh')} master", serving],
+        why=f"the master (re)starts alone, then serves within {c.master_start_seconds} s: {plan().why}",
+    )
 
 
 @operation()
-def restarted(rolling: tuple[str, ...]):
+def workers_started(together: tuple[str, ...]):
+    """
+    Start this node's worker when the plan lists it among those that start together (down,
+    or stopped by this run: a version change, a replaced release folder; or any worker that
+    must restart, with ``alluxio_restart=all``), once the master serves. Each with the mount
+    option that keeps its cache where it can (see :func:`_mount`).
+
+    + together: the plan's workers (re)started at once
+
+    **Example:**
+
+    .. code:: python
+
+        services.workers_started(name="Workers run", together=plan.plan().together)
+    """
+    if host.name not in together:
+        host.noop("its worker runs as declared" if host.name in cluster().workers else "no worker here")
+        return
+    c = cluster()
+    snap = snapshots((host.name,))[host.name]
+    assert snap is not None
+    before, start, cache = _start(c, snap, restart=c.restart == "all" and host.name not in plan().stop_first)
+    if state.is_executing:
+        host.log(f"its worker {cache}", logger.info)
+    yield from changes(
+        [*before, StringCommand(start, _get_pty=True)], why=f"start this worker ({cache}): {plan().why}"
+    )
+
+
+@operation()
+def restarted(rolling: tuple[str, ...], rejoin: tuple[str, ...] = ()):
     """
     Restart the worker of this node when the plan lists it, and wait until the master counts
     it live again before the next node's (run with ``_serial=True``: one worker at a time, the
-    master and the other workers keep running). ``alluxio-stop.sh worker`` from the folder it
-    runs from, then ``alluxio-start.sh worker SudoMount`` through a pty (``sudo`` under
-    ``requiretty`` needs one).
+    master and the other workers keep running); each keeps its cache where it can (see
+    :func:`_mount`). A worker left running while the master restarted (``rejoin``) must be
+    heard from within REJOIN_SECONDS of the master serving again; otherwise it is restarted,
+    the same way.
 
     + rolling: the workers to restart (the plan's), in order
+    + rejoin: the workers that kept running across the master's restart
 
     **Example:**
 
     .. code:: python
 
-        services.restarted(name="Workers restarted one at a time", rolling=plan.plan().rolling, _serial=True)
+        services.restarted(
+            name="Workers restart one at a time", rolling=todo.rolling, rejoin=todo.rejoin, _serial=True
+        )
     """
-    if host.name not in rolling:
+    if host.name not in rolling and host.name not in rejoin:
         host.noop("its worker runs as declared")
         return
     c = cluster()
     snap = snapshots((host.name,))[host.name]
     assert snap is not None
-    stop = _stop_command(snap, master=False) if snap.services.worker_pids else "true"
-    start = StringCommand(f"{_bin('alluxio-start.sh')} worker SudoMount", _get_pty=True)
+    before, start, cache = _start(c, snap, restart=True)
+    if host.name not in rolling:
+        # Decided once the master serves again: only its list shows whether this worker's
+        # heartbeat survived the master's absence (section 11.3).
+        if not state.is_executing:  # the usual case: it rejoins, and nothing changes here
+            host.noop(
+                f"its worker keeps running while the master restarts: heard from within "
+                f"{REJOIN_SECONDS} s of the master serving again, or then restarted (its worker {cache})"
+            )
+            return
+        heard, why = _rejoined(state, host)
+        if heard:
+            host.noop("its worker rejoined the master")
+            return
+        host.log(
+            f"its worker runs but did not rejoin the master within {REJOIN_SECONDS} s of it serving "
+            f"({why}): restarted",
+            logger.warning,
+        )
+    if state.is_executing:
+        host.log(f"its worker {cache}", logger.info)
     wait = FunctionCommand(_await_live_from_master, ((host.name,), c.worker_list_path), {})
-    yield from changes([stop, start, wait], why=f"restart this worker: {plan().why}")
+    why = f"restart this worker ({cache}): {plan().why}"
+    yield from changes([*before, StringCommand(start, _get_pty=True), wait], why=why)
+
+
+# A 1.x worker whose heartbeat thread lives heartbeats every second and re-registers at the
+# first answer of a master that does not know it: unheard for this long after the master serves
+# again, it gave up (its thread ended, section 11.3) or is otherwise stuck. Either way only a
+# restart brings it back, so the tool does not need to tell the two apart, nor to guess how long
+# the master took.
+REJOIN_SECONDS = 10
+
+
+def _rejoined(state: State, host: Host) -> tuple[bool, str]:
+    """Whether the master hears from this host's worker within REJOIN_SECONDS of serving
+    (waiting for it to serve first), and if not, why not."""
+    c = cluster()
+    master = state.inventory.get_host(c.master)
+    if not _await_serving(state, master):
+        return False, "the master does not serve"
+    since = run_of(state).memo.get(SERVING_SINCE, time.monotonic())
+    listed = _poll(master, (host.name,), c.worker_list_path, until=since + REJOIN_SECONDS)
+    return not _not_live(listed, (host.name,)), _state_of(host.name, listed, c.node(host.name).address)
+
+
+SERVING_SINCE = "master serving since"  # run memo: when this run first saw the master serve
+
+
+def _await_serving(state: State, host: Host) -> bool:
+    """On the master: wait (up to ``alluxio_master_start_seconds``) until its REST API answers,
+    failing at once, with its own logs, if its JVM is gone."""
+    c = cluster()
+    master = state.inventory.get_host(c.master)
+    memo = run_of(state).memo
+    deadline = time.monotonic() + c.master_start_seconds
+    while True:
+        _, output = privilege.run(master.state, master, Services().command(c.worker_list_path))
+        now = Services().process(output.stdout_lines)
+        if now.listed is not None:
+            memo.setdefault(SERVING_SINCE, time.monotonic())
+            return True
+        if not now.master_pids or time.monotonic() > deadline:
+            break
+        gevent.sleep(1)
+    memo.pop(SERVING_SINCE, None)
+    _, logs = privilege.run(master.state, master, _tails_command(c.install_dir, "master"))
+    what = "its JVM exited" if not now.master_pids else f"it did not serve within {c.master_start_seconds} s"
+    logger.error(f"{master.print_prefix}the master does not serve: {what}; its own logs:\n{logs.stdout}")
+    return False
 
 
 def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], path: str) -> bool:
@@ -202,10 +324,10 @@ def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], 
     return not missing
 
 
-def _poll(master: Host, workers: tuple[str, ...], path: str) -> WorkerList | None:
+def _poll(master: Host, workers: tuple[str, ...], path: str, until: float | None = None) -> WorkerList | None:
     """The master's list once every worker of ``workers`` is live in it, or the last one seen
-    after the cluster's ``health_seconds``."""
-    deadline = time.monotonic() + cluster().health_seconds
+    after the cluster's ``health_seconds`` (or at ``until``, a monotonic time)."""
+    deadline = time.monotonic() + cluster().health_seconds if until is None else until
     while True:
         _, output = privilege.run(master.state, master, worker_list_command(path))
         listed = parse_worker_list(output.stdout_lines)
@@ -231,7 +353,13 @@ def _not_live(listed: WorkerList | None, workers: tuple[str, ...]) -> tuple[str,
 
 
 def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, install_dir: str) -> bool:
-    """On the master: wait until it counts every worker as live; otherwise log why not and fail."""
+    """On the master: once it serves, wait until it counts every worker as live; otherwise log
+    why not and fail."""
+    if not _await_serving(state, host):
+        return False
+    # a worker whose start failed in this run has failed the run already, with its own output
+    failed = {h.name for h in getattr(state, "failed_hosts", ())}
+    workers = tuple(w for w in workers if w not in failed)
     listed = _poll(host, workers, path)
     missing = _not_live(listed, workers)
     if not missing:
@@ -239,7 +367,7 @@ def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, i
     _, output = privilege.run(state, host, _evidence_command(host.name, missing, install_dir))
     c = cluster()
     addresses = {w: c.node(w).address for w in workers}
-    message = diagnosis(missing, listed, output.stdout, workers, c.health_seconds, addresses)
+    message = diagnosis(missing, listed, output.stdout, c.health_seconds, addresses)
     logger.error(f"{host.print_prefix}{message}")
     return False
 
@@ -247,18 +375,20 @@ def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, i
 EVIDENCE = "@@alluxio-reconcile@@"
 
 
-def _evidence_command(master: str, missing: tuple[str, ...], install_dir: str) -> str:
-    """Shell on the master printing what this start wrote to task.log, and the tail of each
-    missing worker's own logs (read over the cluster's ssh trust; the master's locally)."""
-    log = shlex.quote(f"{install_dir}/logs/task.log")
-    tails = (
-        f"for f in {shlex.quote(install_dir)}/logs/worker.out {shlex.quote(install_dir)}/logs/worker.log; do "
-        '[ -f "$f" ] && { echo "== $f, last written $(date -r "$f" +%FT%T)"; tail -n 10 "$f"; }; done'
+def _tails_command(install_dir: str, daemon: str) -> str:
+    """Shell printing the last lines of a daemon's own logs (``logs/<daemon>.out``, ``.log``)."""
+    logs = f"{shlex.quote(install_dir)}/logs"
+    return (
+        f"for f in {logs}/{daemon}.out {logs}/{daemon}.log; do "
+        '[ -f "$f" ] && { echo "== $f, last written $(date -r "$f" +%FT%T)"; tail -n 10 "$f"; }; done; true'
     )
-    parts = [
-        f"echo '{EVIDENCE} task.log'; off=$(cat {shlex.quote(START_OFFSET)} 2>/dev/null || echo 0); "
-        f"tail -c +$((off + 1)) {log} 2>/dev/null | tail -n 400"
-    ]
+
+
+def _evidence_command(master: str, missing: tuple[str, ...], install_dir: str) -> str:
+    """Shell on the master printing the tail of each missing worker's own logs (read over the
+    cluster's ssh trust; the master's locally)."""
+    tails = _tails_command(install_dir, "worker")
+    parts = []
     for w in missing:
         reach = (
             tails
@@ -269,42 +399,16 @@ def _evidence_command(master: str, missing: tuple[str, ...], install_dir: str) -
     return "; ".join(parts) + "; true"
 
 
-_HEADER = re.compile(r"^\s*INFO (MASTER|WORKERS)  Connecting to (\S+) as .*$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$")
-
-
-def start_lines(region: str) -> tuple[dict[str, str], list[str]]:
-    """The lines the last worker launch of ``region`` (task.log since the start) wrote: each
-    host's ``Connecting`` header (with its timestamp line), and the remote output after them.
-    1.2.0 and 1.3.0 write every host's output as is, interleaved, so it is attributed by what
-    the lines say, not by where they are."""
-    lines = [line.rstrip("\r") for line in region.splitlines()]
-    # The launch: from the first MASTER header after the last WORKERS one (the stop's kill).
-    labels = [(i, m.group(1)) for i, line in enumerate(lines) if (m := _HEADER.match(line))]
-    stop = max((i for i, label in labels if label == "WORKERS"), default=-1)
-    launch = min((i for i, label in labels if label == "MASTER" and i > stop), default=len(lines))
-    headers: dict[str, str] = {}
-    output: list[str] = []
-    for i in range(launch, len(lines)):
-        m = _HEADER.match(lines[i])
-        if m:
-            stamp = lines[i - 1] if i > 0 and _TIMESTAMP.match(lines[i - 1]) else ""
-            headers[m.group(2)] = f"{stamp} {lines[i].strip()}".strip()
-        elif not _TIMESTAMP.match(lines[i]) and lines[i].strip():
-            output.append(lines[i])
-    return headers, output
-
-
 def diagnosis(
     missing: tuple[str, ...],
     listed: WorkerList | None,
     evidence: str,
-    workers: tuple[str, ...],
     seconds: int = 30,
     addresses: dict[str, str] | None = None,
 ) -> str:
-    """The failure message of the health check: per missing worker, why it is not live, the
-    task.log lines of this start that are its own or name no host, and its own logs."""
+    """The failure message of the health check: per missing worker, why it is not live, and
+    the tail of its own logs (a worker's start failing, a mount refused, shows in its own
+    operation's output, above)."""
     sections: dict[str, list[str]] = {}
     current: list[str] = []
     for line in evidence.splitlines():
@@ -312,21 +416,9 @@ def diagnosis(
             current = sections.setdefault(line[len(EVIDENCE) + 1 :], [])
         else:
             current.append(line)
-    headers, output = start_lines("\n".join(sections.get("task.log", [])))
-    names = re.compile(r"\b(" + "|".join(re.escape(w) for w in workers) + r")\b")
-    anonymous = [line for line in output if not names.search(line)]
     out = [f"workers not live on the master after {seconds}s: {', '.join(missing)}"]
     for w in missing:
         out.append(f"--- {w}: {_state_of(w, listed, (addresses or {}).get(w, ''))}")
-        out.append(f"    logs/task.log, this start: {headers.get(w, f'no line connecting to {w}')}")
-        own = [line for line in output if re.search(rf"\b{re.escape(w)}\b", line)]
-        out += [f"      {line}" for line in own]
-        if anonymous:
-            out.append(
-                "    lines of this start that name no host "
-                "(1.2.0 and 1.3.0 do not say which host wrote them):"
-            )
-            out += [f"      {line}" for line in anonymous[-20:]]
         out.append(f"    its own logs on {w}:")
         out += [f"      {line}" for line in sections.get(f"logs {w}", [])[-22:] or ["(none readable)"]]
     return "\n".join(out)
@@ -339,8 +431,9 @@ def healthy():
     counts every declared worker as live, that is, lists it with a heartbeat within the last
     LIVE_WITHIN_SECONDS (a 1.x master keeps listing a dead worker for five minutes). Retried
     for a short while after a (re)start; otherwise the run fails naming the missing workers and
-    quoting what this start wrote to ``logs/task.log`` about them and the tail of their own
-    logs (the start scripts' exit codes prove nothing).
+    quoting the tail of their own logs (the start scripts' exit codes prove nothing). It waits
+    for the master to serve first (``alluxio_master_start_seconds``), so that a master slow to
+    replay its journal does not use up ``alluxio_health_seconds``.
 
     **Example:**
 

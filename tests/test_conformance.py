@@ -390,6 +390,37 @@ def test_a_silent_worker_stays_listed_until_the_master_times_it_out(
     wait_until(lambda: silent() <= 1, "server07 heard from again")
 
 
+def test_a_worker_adopts_its_blocks_unless_its_start_remounts_the_folder(
+    lab: Lab, by_hand: tuple[str, str]
+) -> None:
+    """Section 11.2: on start a worker adopts the files of its RAM folder named by a block id
+    (their bytes are its used bytes on the master) and deletes everything else there;
+    ``Mount`` (and ``SudoMount``) re-mounts the folder empty first, ``NoMount`` keeps it."""
+    version, _ = by_hand
+    home, worker, blocks = HOME.format(v=version), "server07", "/mnt/ramdisk/alluxioworker"
+    base = f"http://{MASTER}:19999{REST}"
+
+    def used() -> int | None:
+        infos = json.loads(fetch(lab, f"{base}/worker_info_list"))
+        return next(
+            (w["usedBytes"] for w in infos if w["address"]["host"] == worker and w["lastContactSec"] < 2),
+            None,
+        )
+
+    ssh(
+        lab,
+        worker,
+        f"head -c 5000 /dev/zero > {blocks}/77; echo x > {blocks}/not-a-block; mkdir -p {blocks}/sub",
+    )
+    restart = f"{home}/bin/alluxio-stop.sh worker; ALLUXIO_RAM_FOLDER=/mnt/ramdisk {home}/bin/alluxio-start.sh worker"
+    ssh(lab, worker, f"{restart} NoMount")
+    wait_until(lambda: used() == 5000, f"{worker} reporting its adopted block")
+    assert ssh(lab, worker, f"ls {blocks}").split() == ["77"]
+    assert "Formatting RamFS" in ssh(lab, worker, f"{restart} Mount")  # SudoMount's, as root (no tty here)
+    wait_until(lambda: used() == 0, f"{worker} with an empty cache")
+    assert ssh(lab, worker, f"ls -A {blocks}").strip() == ""
+
+
 def test_stop_all_kills_every_daemon_and_start_workers_is_broken(lab: Lab, by_hand: tuple[str, str]) -> None:
     version, _ = by_hand
     home = HOME.format(v=version)

@@ -27,27 +27,44 @@ def with_env(name: str, text: str) -> dict:
 
 def test_a_converged_cluster_has_nothing_to_stop_or_start() -> None:
     p = decide(C, CONVERGED)
-    assert (p.stop_first, p.switch, p.start_all, p.restart_master, p.rolling, p.retire) == (
-        frozenset(), False, False, False, (), frozenset(),
+    assert (p.stop_first, p.switch, p.start_master, p.together, p.rolling, p.rejoin, p.retire) == (
+        frozenset(), False, False, (), (), (), frozenset(),
     )  # fmt: skip
     assert not p.check_health and not p.anything_to_change
 
 
 def test_a_setting_only_workers_read_restarts_the_workers_one_at_a_time() -> None:
     p = decide(declared(ALLUXIO_WORKER_MEMORY_SIZE="2GB"), CONVERGED)
-    assert not p.start_all and p.rolling == WORKERS
+    assert not p.start_master and p.rolling == WORKERS and p.together == ()
     assert "server06's settings (ALLUXIO_WORKER_MEMORY_SIZE)" in p.why
-    # the post's way, when asked
+    # all at once, when asked (the master stays up)
     everything = declared(ALLUXIO_WORKER_MEMORY_SIZE="2GB").model_copy(update={"restart": "all"})
     p = decide(everything, CONVERGED)
-    assert p.start_all and p.rolling == ()
+    assert not p.start_master and p.together == WORKERS and p.rolling == ()
 
 
-def test_a_setting_the_master_reads_restarts_everything() -> None:
-    for env in ({"JAVA": "/usr/bin/java"}, {"ALLUXIO_MASTER_JAVA_OPTS": "-Xmx1g"}):
-        p = decide(declared(**env), CONVERGED)
-        assert p.start_all and p.rolling == (), env
-        assert "the master's settings" in p.why
+def test_a_setting_the_master_reads_restarts_it_alone_and_the_workers_rejoin() -> None:
+    p = decide(declared(ALLUXIO_MASTER_JAVA_OPTS="-Xmx1g"), CONVERGED)
+    assert p.start_master and p.rolling == () and p.together == () and p.rejoin == WORKERS
+    assert "the master's settings (ALLUXIO_MASTER_JAVA_OPTS)" in p.why
+    # read by both: the master first, then each worker, one at a time
+    p = decide(declared(JAVA="/usr/bin/java"), CONVERGED)
+    assert p.start_master and p.rolling == WORKERS and p.rejoin == ()
+
+
+def test_a_master_that_is_down_starts_and_the_silent_workers_may_rejoin() -> None:
+    master = CONVERGED["server08"]
+    down = replace(master, services=replace(master.services, master_pids=(), listed=None))
+    p = decide(C, {**CONVERGED, "server08": down})
+    # running workers the master cannot hear (it is down) are not restarted up front
+    assert p.start_master and p.rolling == () and p.together == () and p.rejoin == WORKERS
+    # a worker the master does not hear while it runs: its heartbeat gave up; restarted
+    silent = replace(
+        master, services=replace(master.services, listed=WorkerList({"server06": 0, "server08": 0}))
+    )
+    p = decide(C, {**CONVERGED, "server08": silent})
+    assert not p.start_master and p.rolling == ("server07",)
+    assert "server07: worker runs, but the master does not list it" in p.why
 
 
 def test_what_only_the_scripts_read_restarts_nothing() -> None:
@@ -56,7 +73,7 @@ def test_what_only_the_scripts_read_restarts_nothing() -> None:
     unpatched = with_file(CONVERGED["server08"], "launcher", C.tarball.launcher)
     p = decide(C, {**CONVERGED, "server06": crlf, "server08": unpatched})
     assert p.anything_to_change
-    assert not p.start_all and p.rolling == () and not p.stop_first and not p.check_health
+    assert not p.start_master and p.rolling == () and not p.stop_first and not p.check_health
 
 
 def test_a_worker_edited_or_down_restarts_alone() -> None:
@@ -65,18 +82,19 @@ def test_a_worker_edited_or_down_restarts_alone() -> None:
     assert decide(C, with_env("server07", text)).rolling == ("server07",)
     down = replace(CONVERGED["server06"], services=replace(CONVERGED["server06"].services, worker_pids=()))
     p = decide(C, {**CONVERGED, "server06": down})
-    assert p.rolling == ("server06",) and not p.start_all and p.check_health
+    assert p.together == ("server06",) and p.rolling == () and not p.start_master and p.check_health
     # a deleted alluxio-env.sh on a worker: every setting is new to it, only the master's are not
     p = decide(C, {**CONVERGED, "server07": with_file(CONVERGED["server07"], "alluxio_env", None)})
-    assert p.rolling == ("server07",) and not p.start_all
+    assert p.rolling == ("server07",) and not p.start_master
 
 
 def test_replacing_the_folder_daemons_run_from_stops_them_first() -> None:
     unmarked = {n: replace(s, install=replace(s.install, marker=None)) for n, s in CONVERGED.items()}
     p = decide(C, {**CONVERGED, "server07": unmarked["server07"]})
-    assert p.stop_first == {"server07"} and p.rolling == ("server07",) and not p.start_all
+    assert p.stop_first == {"server07"} and p.together == ("server07",) and not p.start_master
     p = decide(C, {**CONVERGED, "server08": unmarked["server08"]})
-    assert p.stop_first == {"server08"} and p.start_all
+    assert p.stop_first == {"server08"} and p.start_master and p.together == ("server08",)
+    assert p.rejoin == ("server06", "server07")
 
 
 def test_a_version_change_carries_the_journal_and_starts_everything_once() -> None:
@@ -84,7 +102,7 @@ def test_a_version_change_carries_the_journal_and_starts_everything_once() -> No
     # the declared folder is not there yet; the daemons run from 1.2.0's, where the journal is
     bare = {n: replace(s, install=InstallState(False)) for n, s in CONVERGED.items()}
     p = decide(upgrade, bare)
-    assert p.switch and p.start_all and p.rolling == ()
+    assert p.switch and p.start_master and p.together == WORKERS and p.rolling == p.rejoin == ()
     assert p.stop_first == frozenset()  # nothing runs from the folder being extracted: it stays up
     assert "version change (alluxio-1.2.0 -> alluxio-1.3.0)" in p.why
     v = journal(upgrade, bare["server08"])
@@ -101,7 +119,8 @@ def test_a_version_change_carries_the_journal_and_starts_everything_once() -> No
 def test_retiring_a_worker_stops_it_and_the_master_forgets_it() -> None:
     shrunk = C.model_copy(update={"workers": ("server06", "server08")})
     p = decide(shrunk, CONVERGED)
-    assert p.retire == {"server07"} and p.restart_master and not p.start_all and p.rolling == ()
+    assert p.retire == {"server07"} and p.start_master and p.rolling == () and p.together == ()
+    assert p.rejoin == ("server06", "server08")  # heard from again once the master serves, or restarted
     v = services(shrunk, "server07", CONVERGED["server07"], CONVERGED["server08"])
     assert v.status == "drifted" and v.details["retire"] and "a worker runs" in v.actual
     master = services(shrunk, "server08", CONVERGED["server08"], CONVERGED["server08"])
@@ -109,14 +128,14 @@ def test_retiring_a_worker_stops_it_and_the_master_forgets_it() -> None:
     # once it is stopped and forgotten, nothing is left to do
     gone = replace(
         CONVERGED["server07"],
-        services=replace(CONVERGED["server07"].services, worker_pids=(), ram_mounted=False),
+        services=replace(CONVERGED["server07"].services, worker_pids=(), ram_mounts={}),
     )
     ages = {h: a for h, a in CONVERGED["server08"].services.listed.ages.items() if h != "server07"}
     forgot = replace(
         CONVERGED["server08"], services=replace(CONVERGED["server08"].services, listed=WorkerList(ages))
     )
     p = decide(shrunk, {**CONVERGED, "server07": gone, "server08": forgot})
-    assert not (p.retire or p.restart_master or p.start_all or p.rolling)
+    assert not (p.retire or p.start_master or p.together or p.rolling or p.rejoin)
 
 
 def test_a_worker_the_inventory_does_not_know_is_named_not_acted_on() -> None:
@@ -126,7 +145,7 @@ def test_a_worker_the_inventory_does_not_know_is_named_not_acted_on() -> None:
     v = services(C, "server08", stranger, stranger)
     assert v.status == "drifted" and "lists worker(s) not in the inventory: server09" in v.actual
     p = decide(C, {**CONVERGED, "server08": stranger})
-    assert not (p.restart_master or p.start_all or p.rolling)
+    assert not (p.start_master or p.together or p.rolling)
 
 
 def test_only_the_previous_release_stays_beside_the_declared_one() -> None:

@@ -153,7 +153,7 @@ def test_a_worker_down_the_others_converge_and_the_next_run_finishes_the_job(lab
     assert wait_worker_count(lab, 2) == 2  # server06 and server08
     second = converge(lab, tarball)
     assert second.returncode == 0, second.stderr[-3000:]
-    restart = ("1. Stop", "8. Alluxio runs", "8. Workers restart", "9. The master counts")
+    restart = ("1. Stop", "8. The master runs", "8. Workers restart", "9. The master counts")
     others = {(op, h) for op, h in changed_pairs(second) if h != "server07" and not op.startswith(restart)}
     assert others == {
         ("3. The master knows every node's host key", MASTER),  # server07's keys, read at last

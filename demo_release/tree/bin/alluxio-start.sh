@@ -99,7 +99,8 @@ start_master() {
 }
 
 start_worker() {
-  if ! ${LAUNCHER} "${BIN}/alluxio-mount.sh" "$1"; then
+  # NoMount mounts nothing (check_mount_mode has chosen the folder)
+  if [[ "$1" != NoMount ]] && ! ${LAUNCHER} "${BIN}/alluxio-mount.sh" "$1"; then
     echo "Mount failed, not starting worker" >&2
     exit 1
   fi

@@ -93,6 +93,7 @@ public final class Conf {
     put("alluxio.master.heartbeat.interval.ms", "1000");
     put("alluxio.master.worker.timeout.ms", "300000");
     put("alluxio.master.format.file_prefix", "_format_");
+    put("alluxio.master.retry", "29");
     put("alluxio.master.journal.folder", v12 ? "${alluxio.home}/journal/" : "${alluxio.work.dir}/journal");
     put("alluxio.underfs.address",
         v12 ? "${alluxio.home}/underFSStorage" : "${alluxio.work.dir}/underFSStorage");

@@ -20,9 +20,12 @@ import java.nio.charset.StandardCharsets;
 /**
  * A worker: keeps its block folder under the RAM folder, listens on its RPC, data and web
  * ports, registers with the master of alluxio.master.hostname (this host when unset) and
- * sends it a heartbeat every alluxio.worker.block.heartbeat.interval.ms. As in 1.x, a worker
- * that cannot reach its master for alluxio.worker.block.heartbeat.timeout.ms stops sending
- * heartbeats but keeps running (its heartbeat thread ends; inferred from the 1.x sources).
+ * sends it a heartbeat every alluxio.worker.block.heartbeat.interval.ms. As in 1.x (section 11
+ * of the interface reference): on start it adopts every block file of its storage folders
+ * (files named by a block id; anything else there is deleted) and reports their bytes as used;
+ * it retries its registration alluxio.master.retry times, backing off up to a second, then
+ * exits; once registered, a worker that cannot reach its master for
+ * alluxio.worker.block.heartbeat.timeout.ms stops sending heartbeats for good but keeps running.
  */
 public final class AlluxioWorker {
   private final Conf mConf;
@@ -32,6 +35,7 @@ public final class AlluxioWorker {
   private final String mHost;
   private final long mCapacity;
   private long mId = -1;
+  private long mUsedBytes;
   private Socket mSocket;
   private BufferedReader mIn;
   private PrintWriter mOut;
@@ -42,8 +46,11 @@ public final class AlluxioWorker {
     mMaster = conf.isSet("alluxio.master.hostname") ? conf.get("alluxio.master.hostname")
         : Conf.localHostName();
     mMasterPort = conf.getInt("alluxio.master.port");
-    mHost = conf.isSet("alluxio.worker.hostname") ? conf.get("alluxio.worker.hostname")
-        : Conf.localHostName();
+    // 1.x: alluxio.worker.hostname, else a bind host that is not the wildcard, else the name
+    String bind = conf.get("alluxio.worker.bind.host");
+    mHost = conf.isSet("alluxio.worker.hostname") && !conf.get("alluxio.worker.hostname").equals("0.0.0.0")
+        ? conf.get("alluxio.worker.hostname")
+        : bind != null && !bind.isEmpty() && !bind.equals("0.0.0.0") ? bind : Conf.localHostName();
     mCapacity = Conf.parseBytes(conf.get("alluxio.worker.memory.size"));
   }
 
@@ -52,10 +59,8 @@ public final class AlluxioWorker {
   }
 
   private void run() throws Exception {
-    String tier = mConf.get("alluxio.worker.tieredstore.level0.dirs.path").split(",")[0].trim();
-    File blocks = new File(tier, mConf.get("alluxio.worker.data.folder"));
-    if (!blocks.isDirectory() && !blocks.mkdirs()) {
-      throw new IOException("Failed to create folder " + blocks);
+    for (String tier : mConf.get("alluxio.worker.tieredstore.level0.dirs.path").split(",")) {
+      mUsedBytes += adoptBlocks(new File(tier.trim(), mConf.get("alluxio.worker.data.folder")));
     }
     listen("alluxio.worker.bind.host", "alluxio.worker.port");
     listen("alluxio.worker.data.bind.host", "alluxio.worker.data.port");
@@ -73,7 +78,60 @@ public final class AlluxioWorker {
     web.start();
     mLog.info("Alluxio worker version " + mConf.version() + " started @ " + mHost + ":"
         + mConf.getInt("alluxio.worker.port"));
+    try {
+      registerWithRetries();
+    } catch (IOException e) {
+      mLog.error("Uncaught exception while running Alluxio worker, stopping it and exiting.", e);
+      System.exit(-1);
+    }
     heartbeat();
+  }
+
+  /** The bytes of the block files in {@code folder}, created if missing; other entries go. */
+  private long adoptBlocks(File folder) throws IOException {
+    if (!folder.isDirectory() && !folder.mkdirs()) {
+      throw new IOException("Failed to create folder " + folder);
+    }
+    long bytes = 0;
+    File[] entries = folder.listFiles();
+    for (File entry : entries == null ? new File[0] : entries) {
+      if (entry.isFile() && entry.getName().matches("-?[0-9]+")) {
+        bytes += entry.length();
+      } else {
+        delete(entry);
+      }
+    }
+    mLog.info("Adopted the blocks of " + folder + ": " + bytes + " bytes");
+    return bytes;
+  }
+
+  private static void delete(File entry) {
+    File[] children = entry.listFiles();
+    for (File child : children == null ? new File[0] : children) {
+      delete(child);
+    }
+    entry.delete();
+  }
+
+  private void registerWithRetries() throws IOException, InterruptedException {
+    int retries = mConf.getInt("alluxio.master.retry");
+    long sleep = 50;
+    for (int attempt = 0; ; attempt++) {
+      try {
+        register();
+        return;
+      } catch (IOException e) {
+        disconnect();
+        if (attempt >= retries) {
+          throw new IOException("Failed to connect to the master " + mMaster + ":" + mMasterPort
+              + " after " + (attempt + 1) + " attempts", e);
+        }
+        mLog.warn("Failed to register with the master " + mMaster + ":" + mMasterPort + " (attempt "
+            + (attempt + 1) + "): " + e.getMessage());
+      }
+      Thread.sleep(sleep);
+      sleep = Math.min(sleep * 2, 1000);
+    }
   }
 
   private void listen(String hostKey, String portKey) throws IOException {
@@ -123,7 +181,7 @@ public final class AlluxioWorker {
   private void register() throws IOException {
     String reply = call("REGISTER " + mHost + " " + mConf.getInt("alluxio.worker.port") + " "
         + mConf.getInt("alluxio.worker.data.port") + " " + mConf.getInt("alluxio.worker.web.port")
-        + " " + mCapacity);
+        + " " + mCapacity + " " + mUsedBytes);
     mId = Long.parseLong(reply.substring("ID ".length()).trim());
     mLog.info("Registered with the master " + mMaster + ":" + mMasterPort + " as worker " + mId);
   }
@@ -137,7 +195,7 @@ public final class AlluxioWorker {
         if (mId < 0) {
           register();
         }
-        if (call("HEARTBEAT " + mId + " 0").equals("REGISTER")) {
+        if (call("HEARTBEAT " + mId + " " + mUsedBytes).equals("REGISTER")) {
           register();
         }
         lastSuccess = System.currentTimeMillis();
