@@ -23,21 +23,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from facts.release import PATCHED, UNPATCHED, launcher_shape, patch_launcher
-from facts.services import DEFAULT_RAM_FOLDER
-
-# Releases this tool is proven on: each has a demo release that conforms to the real one
-# (tests/test_conformance.py) and passes the end-to-end suite. 1.4.0 adds a proxy daemon, a
-# `local` stop component and /api/v1 REST paths; 1.1.x and 1.5+ differ again. Refusing them is
-# better than guessing.
-SUPPORTED_VERSIONS = ("1.2.0", "1.3.0")
-REST_PREFIX = "/v1/api"  # the master's REST paths in 1.2.0 and 1.3.0 (1.4.0: /api/v1)
-LAUNCHER_PATH = "bin/alluxio-workers.sh"
-WORKERS_PATH = "conf/workers"
-ENV_PATH = "conf/alluxio-env.sh"
-# Files other resources manage: the install-dir check leaves their content to them.
-MANAGED_FILES = (LAUNCHER_PATH, WORKERS_PATH, ENV_PATH)
-MANAGED_BY = "# Managed by alluxio-reconcile: edits here are drift and will be replaced."
+from layout import (
+    DEFAULT_RAM_FOLDER,
+    LAUNCHER_PATH,
+    MANAGED_BY,
+    PATCHED,
+    REST_PREFIX,
+    SUPPORTED_VERSIONS,
+    UNPATCHED,
+    launcher_shape,
+    patch_launcher,
+)
 
 DATA_KEYS: dict[str, str] = {
     "alluxio_tarball": "local path of the release tarball (required)",

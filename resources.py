@@ -17,13 +17,28 @@ from typing import Any
 import gevent
 from pyinfra.api import Host, State
 
-from cluster import ENV_PATH, LAUNCHER_PATH, MANAGED_FILES, WORKERS_PATH, Cluster, Member
+from cluster import Cluster, Member
 from facts.hosts import parse_hosts
 from facts.node import NodeSnapshot, snapshot
 from facts.probe import FileState
-from facts.release import MISSING, UNKNOWN, Entry
+from facts.release import Entry
 from facts.services import LIVE_WITHIN_SECONDS
 from facts.ssh import SSH_DIR, PublicKey, is_chain_key
+from layout import (
+    AUTHORIZED_KEYS_MODE,
+    ENV_PATH,
+    ETC_HOSTS_MODE,
+    KNOWN_HOSTS_MODE,
+    LAUNCHER_PATH,
+    MANAGED_FILES,
+    MANAGED_MODES,
+    MISSING,
+    PRIVATE_KEY_MODE,
+    ROOT,
+    SSH_DIR_MODE,
+    UNKNOWN,
+    WORKERS_PATH,
+)
 
 IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE = "in_sync", "drifted", "missing", "unreachable"
 NODE_RESOURCES = (
@@ -38,7 +53,65 @@ NODE_RESOURCES = (
     "old_releases",
 )
 MASTER_RESOURCES = ("ssh_keypair", "known_hosts", "journal")
-ROOT = ("root", "root")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A managed text file, decided: its whole content written (atomically, refused if the file
+    no longer holds ``expected``, what was read), or only its mode and owner set."""
+
+    content: str
+    mode: str
+    expected: bytes | None  # None: the file was absent
+    write: bool  # the content differs
+    fix_mode: bool  # the mode or owner differs
+    owner: str = "root:root"
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a verdict decided, for the operations and the restart schedule: typed, so that a
+    mistyped name fails where it is written instead of reading as None. Each field belongs to
+    the resource named in its comment; the others leave it at its default."""
+
+    file: FileChange | None = None  # every text file resource, /etc/hosts
+    # ssh_keypair
+    identity: str = ""
+    generate: bool = False
+    fix_key_mode: bool = False
+    fix_public: bool = False
+    # authorized_keys
+    pending: bool = False  # the master's key is made in this run
+    fix_dir: bool = False
+    close: tuple[str, ...] = ()  # chain sockets a killed run left open
+    # known_hosts
+    refused_keys: tuple[str, ...] = ()  # changed host keys, not trusted
+    # install_dir
+    fresh: bool = False  # extracted anew (absent, or another release's)
+    partial: bool = False  # an interrupted extraction's folder is left over
+    restore: tuple[str, ...] = ()  # members missing or damaged
+    chown: bool = False
+    record: bool = False  # the verified digests are (re)recorded
+    # launcher
+    unknown_shape: bool = False
+    # journal
+    format: bool = False
+    carry_from: str = ""  # the release folder the journal moves from
+    several: tuple[str, ...] = ()  # several release folders hold a journal: refused
+    # old_releases
+    remove: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    # services
+    down: tuple[str, ...] = ()  # "master", "worker": not running as declared, or not live
+    retire: bool = False
+    forget: tuple[str, ...] = ()  # retired workers the master still lists
+    unknown_workers: tuple[str, ...] = ()  # listed, not in the inventory
+    silent: bool = False  # the worker runs from here, unheard by the master
+
+    @property
+    def left_alone(self) -> bool:
+        """The tool names this drift and does not act on it."""
+        return bool(self.unknown_shape or self.unknown_workers or self.refused_keys or self.several)
 
 
 @dataclass(frozen=True)
@@ -50,7 +123,7 @@ class Verdict:
     diff: str | None = None
     path: str | None = None
     content: str | None = None  # the complete desired content of a text resource
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Details = field(default_factory=Details)
     declared: str = ""  # everything the declaration says about this resource (default: desired)
 
     @property
@@ -124,8 +197,10 @@ def _text_verdict(
     summary: str,
     mode: str | None = None,
     declared: str | None = None,
+    write_mode: str | None = None,
 ) -> Verdict:
-    """A managed text file: exact content, and mode/owner when ``mode`` is given."""
+    """A managed text file: exact content, and mode/owner when ``mode`` is given (written with
+    ``mode``, or ``write_mode`` when its mode is not checked)."""
     actual = file.text
     mode_ok = mode is None or (file.mode, file.owner, file.group) == (mode, *ROOT)
     status = _file_status(file, actual == desired, mode_ok)
@@ -139,12 +214,9 @@ def _text_verdict(
         diff=unified(path, actual, desired),
         path=path,
         content=desired,
-        details={
-            "mode": mode,
-            "write": actual != desired,
-            "fix_mode": not mode_ok,
-            "expected": file.content,
-        },
+        details=Details(
+            file=FileChange(desired, mode or write_mode or "", file.content, actual != desired, not mode_ok)
+        ),
         declared=f"{summary} {mode} " + (declared if declared is not None else _digest(desired)),
     )
 
@@ -181,10 +253,12 @@ def etc_hosts(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         diff=unified("/etc/hosts", snap.etc_hosts.file.text, desired),
         path="/etc/hosts",
         content=desired,
-        details={
-            "mode": snap.etc_hosts.file.mode or "644",
-            "expected": snap.etc_hosts.file.content,
-        },
+        # the operator's file: its mode stays as it is
+        details=Details(
+            file=FileChange(
+                desired, snap.etc_hosts.file.mode or ETC_HOSTS_MODE, snap.etc_hosts.file.content, True, False
+            )
+        ),
     )
 
 
@@ -208,11 +282,11 @@ def ssh_keypair(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             desired,
             "no usable key pair",
             path=f"{SSH_DIR}/id_rsa",
-            details={"identity": "id_rsa", "generate": True},
+            details=Details(identity="id_rsa", generate=True),
         )
     private = usable.private
     problems = []
-    if (private.mode, private.owner, private.group) != ("600", *ROOT):
+    if (private.mode, private.owner, private.group) != (PRIVATE_KEY_MODE, *ROOT):
         problems.append(f"private key mode {private.mode} {private.owner}:{private.group}")
     if usable.derived and usable.public_file != usable.derived:
         problems.append(f"{usable.name}.pub does not match the private key")
@@ -223,18 +297,17 @@ def ssh_keypair(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         f"{usable.name} ({usable.public.type if usable.public else '?'})"
         + "".join(f", {p}" for p in problems),
         path=f"{SSH_DIR}/{usable.name}",
-        details={
-            "identity": usable.name,
-            "generate": False,
-            "fix_mode": (private.mode, private.owner, private.group) != ("600", *ROOT),
-            "fix_public": bool(usable.derived and usable.public_file != usable.derived),
-        },
+        details=Details(
+            identity=usable.name,
+            fix_key_mode=(private.mode, private.owner, private.group) != (PRIVATE_KEY_MODE, *ROOT),
+            fix_public=bool(usable.derived and usable.public_file != usable.derived),
+        ),
     )
 
 
 def _ssh_dir_ok(snap: NodeSnapshot) -> bool:
     d = snap.authorized_keys.ssh_dir
-    return (d.kind, d.mode, d.owner, d.group) == ("directory", "700", *ROOT)
+    return (d.kind, d.mode, d.owner, d.group) == ("directory", SSH_DIR_MODE, *ROOT)
 
 
 def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey | None) -> Verdict:
@@ -255,7 +328,7 @@ def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey 
             f"the key of {cluster.master} (not generated yet), mode 600 root:root",
             "absent" if not file.exists else f"{len(snap.authorized_keys.keys)} keys",
             path=path,
-            details={"pending": True},
+            details=Details(pending=True),
         )
     desired = "".join(line for line in lines if not is_chain_key(line))
     if master_key not in snap.authorized_keys.keys:
@@ -268,13 +341,13 @@ def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey 
         file,
         desired,
         f"{cluster.master}'s {master_key.type} key, no chain key",
-        "600",
+        AUTHORIZED_KEYS_MODE,
         declared=master_key.line,
     )
     leftovers = [f"{len(chain_keys)} chain key(s) of a killed run"] if chain_keys else []
     if sockets:
         leftovers.append(f"{len(sockets)} chain link(s) open: {' '.join(sockets)}")
-        verdict = replace(verdict, status=DRIFTED, details={**verdict.details, "close": sockets})
+        verdict = replace(verdict, status=DRIFTED, details=replace(verdict.details, close=tuple(sockets)))
     if leftovers:
         verdict = replace(verdict, actual=f"{verdict.actual}, {', '.join(leftovers)}")
     if not dir_ok:
@@ -284,7 +357,7 @@ def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey 
             status=DRIFTED if file.exists else MISSING_STATUS,
             desired=verdict.desired + f", {SSH_DIR} 700",
             actual=verdict.actual + f", {SSH_DIR} {d.kind} {d.mode or ''}".rstrip(),
-            details={**verdict.details, "fix_dir": True},
+            details=replace(verdict.details, fix_dir=True),
         )
     return verdict
 
@@ -335,6 +408,7 @@ def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSn
         desired,
         f"host keys of {', '.join(wanted)}",
         declared=_digest("\n".join(declared)),
+        write_mode=KNOWN_HOSTS_MODE,
     )
     notes = []
     if changed:
@@ -352,7 +426,7 @@ def known_hosts(cluster: Cluster, snap: NodeSnapshot, nodes: Mapping[str, NodeSn
         verdict,
         status=DRIFTED if refuse else verdict.status,
         actual=verdict.actual + "".join(f"; {n}" for n in notes),
-        details={**verdict.details, "refused": sorted(set(changed)) if refuse else []},
+        details=replace(verdict.details, refused_keys=tuple(sorted(set(changed))) if refuse else ()),
     )
 
 
@@ -404,7 +478,7 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             "absent",
             path=path,
             declared=marker,
-            details={"fresh": True, "partial": have.partial},
+            details=Details(fresh=True, partial=have.partial),
         )
     if have.marker != marker:
         why = (
@@ -419,7 +493,7 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             why,
             path=path,
             declared=marker,
-            details={"fresh": True, "partial": have.partial},
+            details=Details(fresh=True, partial=have.partial),
         )
     entries = have.entries or {}
     damage = {
@@ -449,13 +523,12 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         "; ".join(problems) or desired,
         path=path,
         declared=marker,
-        details={
-            "fresh": False,
-            "restore": tuple(sorted(damage)),
-            "chown": bool(owners),
-            "partial": have.partial,
-            "record": bool(damage or owners or unrecorded),
-        },
+        details=Details(
+            restore=tuple(sorted(damage)),
+            chown=bool(owners),
+            partial=have.partial,
+            record=bool(damage or owners or unrecorded),
+        ),
     )
 
 
@@ -466,14 +539,21 @@ def launcher(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     path = f"{cluster.install_dir}/{LAUNCHER_PATH}"
     shape = snap.launcher.shape
     summary = "patched (ssh -tt)" if cluster.launcher_needs_patch else "as shipped (ssh -tt)"
-    verdict = _text_verdict("launcher", path, snap.launcher.file, cluster.launcher, summary)
+    verdict = _text_verdict(
+        "launcher",
+        path,
+        snap.launcher.file,
+        cluster.launcher,
+        summary,
+        write_mode=MANAGED_MODES[LAUNCHER_PATH],
+    )
     if shape == UNKNOWN:
         return replace(
             verdict,
             status=DRIFTED,
             desired=summary,
             actual="unknown shape: neither the `ssh -t ${worker}` nor the `-tt` line; left alone",
-            details={"unknown": True},
+            details=Details(unknown_shape=True),
         )
     actual = (
         "absent"
@@ -491,7 +571,7 @@ def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         snap.workers_file.file,
         cluster.workers_file,
         " ".join(cluster.workers),
-        "644",
+        MANAGED_MODES[WORKERS_PATH],
     )
     actual = " ".join(snap.workers_file.hosts) if snap.workers_file.file.exists else "absent"
     if snap.workers_file.file.exists and not verdict.in_sync and snap.workers_file.hosts == cluster.workers:
@@ -508,7 +588,7 @@ def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         snap.alluxio_env.file,
         cluster.alluxio_env,
         " ".join(f"{k}={v}" for k, v in desired_settings.items()),
-        "644",
+        MANAGED_MODES[ENV_PATH],
     )
     have = snap.alluxio_env.settings
     actual = "absent" if not snap.alluxio_env.file.exists else " ".join(f"{k}={v}" for k, v in have.items())
@@ -524,7 +604,9 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
     the master does not list it. The master listing a worker the inventory does not know is
     drift too (named, not acted on: the tool cannot reach it)."""
     want, have, problems = [], [], []
-    details: dict[str, Any] = {}
+    forget: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    silent = retire = False
     s = snap.services
     home = cluster.install_dir
 
@@ -543,12 +625,12 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
                 problems.append("master")
         # listed names as the inventory knows them: a worker registers under its address's name
         declared = s.listed.declared({n.name: n.address for n in cluster.nodes}) if s.listed else {}
-        details["forget"] = tuple(sorted({h for h in declared.values() if h and h not in cluster.workers}))
-        details["unknown"] = tuple(sorted(n for n, h in declared.items() if h is None))
-        if details["forget"]:
-            have.append(f"lists retired worker(s) {' '.join(details['forget'])}")
-        if details["unknown"]:
-            have.append(f"lists worker(s) not in the inventory: {' '.join(details['unknown'])}")
+        forget = tuple(sorted({h for h in declared.values() if h and h not in cluster.workers}))
+        unknown = tuple(sorted(n for n, h in declared.items() if h is None))
+        if forget:
+            have.append(f"lists retired worker(s) {' '.join(forget)}")
+        if unknown:
+            have.append(f"lists worker(s) not in the inventory: {' '.join(unknown)}")
     if name in cluster.workers:
         want.append(f"worker from {home} (live on the master: a heartbeat within {LIVE_WITHIN_SECONDS} s)")
         listed = master_snap.services.listed if master_snap else None
@@ -561,7 +643,7 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         elif age is not None and not live:
             state += f" runs, but the master has not heard from it for {age} s"
         # its JVM runs from here, unheard: its heartbeat gave up, or the master is away
-        details["silent"] = bool(s.worker_pids) and not live and not elsewhere(s.worker_pids)
+        silent = bool(s.worker_pids) and not live and not elsewhere(s.worker_pids)
         have.append(state)
         if not s.worker_pids or not live or elsewhere(s.worker_pids):
             problems.append("worker")
@@ -570,11 +652,13 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         mounted = s.is_mount_point(cluster.ram_folder)
         if s.worker_pids or mounted:
             have.append(", ".join(["a worker runs"] * bool(s.worker_pids) + ["RAM folder mounted"] * mounted))
-            details["retire"] = True
+            retire = True
         else:
             have.append("no worker")
-    details["down"] = tuple(problems)
-    drifted = bool(problems or details.get("retire") or details.get("forget") or details.get("unknown"))
+    details = Details(
+        down=tuple(problems), retire=retire, forget=forget, unknown_workers=unknown, silent=silent
+    )
+    drifted = bool(problems or retire or forget or unknown)
     status = (
         IN_SYNC
         if not drifted
@@ -598,7 +682,7 @@ def journal(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     if not found:
         return Verdict(
             "journal", MISSING_STATUS, desired, "no journal in any release folder: formatted once",
-            declared=here, details={"format": True},
+            declared=here, details=Details(format=True),
         )  # fmt: skip
     if len(found) == 1:
         old = found[0].removeprefix("alluxio-")
@@ -608,7 +692,7 @@ def journal(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             desired,
             f"in {found[0]}/journal: version change {old} -> {cluster.version}, to carry over",
             declared=here,
-            details={"carry_from": found[0]},
+            details=Details(carry_from=found[0]),
         )
     return Verdict(
         "journal",
@@ -616,7 +700,7 @@ def journal(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         desired,
         f"several journals: {', '.join(f'{f}/journal' for f in found)}; the tool will not choose",
         declared=here,
-        details={"refused": found},
+        details=Details(several=tuple(found)),
     )
 
 
@@ -639,7 +723,7 @@ def old_releases(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         desired,
         actual + (f"; to remove: {', '.join(remove)}" if remove else ""),
         declared=desired,
-        details={"remove": remove, "kept": tuple(kept)},
+        details=Details(remove=remove, kept=tuple(kept)),
     )
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-RECORD = "/etc/alluxio-reconcile/applied"
+from layout import RECORD
+
 _LINE = re.compile(r"^([a-z_]+) ([0-9a-f]{16})$")
 
 

@@ -11,8 +11,7 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from facts.probe import ABSENT, FileState, Item, items_command, parse_probe
-
-MARKER = ".alluxio-reconcile"  # written into the install folder last: "extraction complete"
+from layout import BACKUPS, MARKER, MISSING, launcher_shape
 
 
 def sidecar(tarball: str) -> str:
@@ -192,32 +191,6 @@ class InstallDir(FactBase[InstallState]):
         return InstallState(True, marker, entries, is_partial, formatted, digests, recorded)
 
 
-# The launcher's shapes (BRIEF section 2): the `-t ${worker}` line of 1.1-1.2, the `-tt` line
-# of 1.3+ (or of a patched 1.2), or neither, which is reported, never "fixed".
-UNPATCHED = "unpatched"
-PATCHED = "patched"
-UNKNOWN = "unknown"
-MISSING = "missing"
-_UNPATCHED = re.compile(r"^\s*nohup ssh .* -t \$\{worker\} ", re.M)
-_PATCHED = re.compile(r"^\s*nohup ssh .* -tt \$\{worker\} ", re.M)
-
-
-def patch_launcher(text: str) -> str:
-    """The launcher with its ``ssh -t ${worker}`` line made ``ssh -tt ${worker}``."""
-    return re.sub(r"^(\s*nohup ssh .*) -t (\$\{worker\} )", r"\1 -tt \2", text, flags=re.M)
-
-
-def launcher_shape(text: str | None) -> str:
-    if text is None:
-        return MISSING
-    unpatched, patched = bool(_UNPATCHED.search(text)), bool(_PATCHED.search(text))
-    if unpatched and not patched:
-        return UNPATCHED
-    if patched and not unpatched:
-        return PATCHED
-    return UNKNOWN
-
-
 @dataclass(frozen=True)
 class LauncherState:
     file: FileState
@@ -269,7 +242,7 @@ class Releases(FactBase[ReleasesState]):
         return ReleasesState({}, (), (), ())
 
     @override
-    def command(self, install_root: str = "/opt", backups: str = "/var/backups/alluxio-reconcile") -> str:
+    def command(self, install_root: str = "/opt", backups: str = BACKUPS) -> str:
         r, b = shlex.quote(install_root), shlex.quote(backups)
         return (
             # the shell's globs and expansions, a process only for a completed folder's time

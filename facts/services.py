@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-MASTER_CLASS = "alluxio.master.AlluxioMaster"
-WORKER_CLASS = "alluxio.worker.AlluxioWorker"
-WEB_PORT = 19999
-DEFAULT_RAM_FOLDER = "/mnt/ramdisk"  # the release's default ALLUXIO_RAM_FOLDER
+from layout import MASTER_CLASS, WEB_PORT, WORKER_CLASS
+
 # A 1.x master keeps listing a silent worker for alluxio.master.worker.timeout.ms (300 s by
 # default); a worker heartbeats every second. Listed, and heard from within this: live.
 LIVE_WITHIN_SECONDS = 10

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import operation
 
-from operations.util import changes, verdict, write_file
+from operations.util import changes, file_commands, verdict
 
 
 def _write(resource: str):
@@ -14,10 +14,7 @@ def _write(resource: str):
     if v.in_sync:
         host.noop(f"{v.path} already declares {v.desired}")
         return
-    if v.details.get("write"):
-        yield from changes(write_file(v.path or "", v.content or "", "644", v.details["expected"]), why=v)
-    else:
-        yield from changes([f"chmod 644 {v.path} && chown root:root {v.path}"], why=v)
+    yield from changes(file_commands(v.path or "", v.details.file), why=v)
 
 
 @operation()

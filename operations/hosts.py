@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import operation
 
-from operations.util import changes, verdict, write_file
+from operations.util import changes, file_commands, verdict
 
 
 @operation()
@@ -31,6 +31,4 @@ def etc_hosts():
     if v.in_sync:
         host.noop(f"/etc/hosts already resolves {v.desired}")
         return
-    yield from changes(
-        write_file("/etc/hosts", v.content or "", v.details["mode"], v.details["expected"]), why=v
-    )
+    yield from changes(file_commands("/etc/hosts", v.details.file), why=v)

@@ -10,9 +10,9 @@ from pyinfra import host
 from pyinfra.api import operation
 
 from cluster import Cluster
+from layout import BACKUPS
 from operations.util import changes, cluster, only_on_master, refuse, verdict
 
-BACKUPS = "/var/backups/alluxio-reconcile"
 KEEP_BACKUPS = 5
 
 
@@ -72,13 +72,13 @@ def in_place():
     if v.in_sync:
         host.noop(f"the journal is {v.desired}; it is never formatted again")
         return
-    if v.details.get("refused"):
+    if v.details.several:
         yield from refuse(
             f"{v.actual}: keep one (move the others out of {c.install_root}/alluxio-*/), then run again"
         )
         return
-    if v.details.get("format"):
+    if v.details.format:
         yield from changes([f"{shlex.quote(c.install_dir)}/bin/alluxio format"], why=v)
         return
-    source = v.details["carry_from"]
+    source = v.details.carry_from
     yield from changes([backup_command(c, source), carry_command(c, source)], why=v)

@@ -29,9 +29,9 @@ from pyinfra.api.state import BaseStateCallback
 from cluster import current
 from facts import privilege
 from facts.node import run_of
+from layout import LOCK
 from refusal import RefusedError
 
-LOCK = "/etc/alluxio-reconcile/lock"
 EXPIRES_MINUTES = 60
 _OWNER = re.compile(r"^(?P<user>\S+)@(?P<host>\S+) pid (?P<pid>\d+) since \S+$")
 

@@ -22,7 +22,7 @@ from pyinfra import logger, state
 
 from cluster import MASTER_ONLY_ENV, WORKER_ONLY_ENV, Cluster
 from facts.node import NodeSnapshot, run_of
-from facts.services import DEFAULT_RAM_FOLDER
+from layout import DEFAULT_RAM_FOLDER
 from operations.util import cluster
 from resources import IN_SYNC, Verdict, node_verdicts, read_all
 
@@ -108,22 +108,22 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
         pids = (*snap.services.master_pids, *snap.services.worker_pids)
         return c.install_dir in snap.services.homes_of(pids)
 
-    fresh = {n for n in reachable if verdicts[n]["install_dir"].details.get("fresh")}
+    fresh = {n for n in reachable if verdicts[n]["install_dir"].details.fresh}
     stop_first = frozenset(n for n in fresh if runs_here(reachable[n]))
     journal = verdicts[c.master]["journal"]
-    switch = bool(journal.details.get("carry_from"))
+    switch = bool(journal.details.carry_from)
 
     master_reasons: list[str] = []
     if switch:
-        master_reasons.append(f"version change ({journal.details['carry_from']} -> {c.release})")
-    if "master" in verdicts[c.master]["services"].details.get("down", ()):
+        master_reasons.append(f"version change ({journal.details.carry_from} -> {c.release})")
+    if "master" in verdicts[c.master]["services"].details.down:
         master_reasons.append(f"master: {verdicts[c.master]['services'].actual.split(',')[0]}")
     if c.master in stop_first:
         master_reasons.append(f"{c.master}'s release folder is replaced")
     master_snap = reachable.get(c.master)
     if master_snap is not None and (keys := env_changes(c, master_snap) - set(WORKER_ONLY_ENV)):
         master_reasons.append(f"the master's settings ({', '.join(sorted(keys))})")
-    forget = verdicts[c.master]["services"].details.get("forget", ())
+    forget = verdicts[c.master]["services"].details.forget
     master_reasons += [f"forget {h}" for h in forget]  # a 1.x master forgets a worker only when restarted
     start_master = bool(master_reasons)
 
@@ -134,7 +134,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
         why = []
         v = verdicts[w]["services"]
         # a worker the master cannot hear while the master restarts anyway: it may rejoin
-        if "worker" in v.details.get("down", ()) and not (v.details.get("silent") and start_master):
+        if "worker" in v.details.down and not (v.details.silent and start_master):
             why.append(f"{w}: {v.actual}")
         if keys := env_changes(c, snap) - set(MASTER_ONLY_ENV):
             why.append(f"{w}'s settings ({', '.join(sorted(keys))})")
@@ -152,7 +152,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
     together = tuple(w for w in changed if stopped(w) or c.restart == "all")
     rolling = tuple(w for w in changed if w not in together)
     rejoin = tuple(w for w in c.workers if start_master and w in reachable and w not in changed)
-    retire = frozenset(n for n in reachable if verdicts[n]["services"].details.get("retire"))
+    retire = frozenset(n for n in reachable if verdicts[n]["services"].details.retire)
     services_off = any(verdicts[n]["services"].status != IN_SYNC for n in reachable)
     reasons = master_reasons + [r for w in changed for r in workers[w]]
     reasons += [f"retire {n}" for n in sorted(retire)]

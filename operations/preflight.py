@@ -46,7 +46,7 @@ def node_ready():
     needed = 0
     if not verdict("tarball").in_sync:
         needed += c.tarball.size
-    if verdict("install_dir").details.get("fresh"):
+    if verdict("install_dir").details.fresh:
         needed += sum(m.size for m in c.tarball.members)
     if snap.tools.free_kb is not None and needed > snap.tools.free_kb * 1024:
         yield from refuse(

@@ -7,7 +7,7 @@ import shlex
 from pyinfra import host
 from pyinfra.api import operation
 
-from facts.applied import RECORD
+from layout import RECORD, RECORD_MODE
 from operations.util import changes, cluster, snapshots, write_file
 from resources import UNREACHABLE, node_verdicts
 
@@ -35,7 +35,7 @@ def applied():
     snap = snapshots((host.name,))[host.name]
     needed = c.names if host.name == c.master else (host.name, c.master)
     verdicts = node_verdicts(c, host.name, snapshots(tuple(dict.fromkeys(needed))))
-    left_alone = {n for n, v in verdicts.items() if v.details.get("unknown") or v.details.get("refused")}
+    left_alone = {n for n, v in verdicts.items() if v.details.left_alone}
     previous = snap.applied if snap is not None else {}
     record = {
         name: previous[name] if name in left_alone else v.fingerprint
@@ -49,6 +49,6 @@ def applied():
     folder = shlex.quote(RECORD.rpartition("/")[0])
     yield from changes(
         # the tool's own file: replaced whatever it holds
-        [f"mkdir -p {folder}", f"rm -f {shlex.quote(RECORD)}", *write_file(RECORD, text, "644", None)],
+        [f"mkdir -p {folder}", f"rm -f {shlex.quote(RECORD)}", *write_file(RECORD, text, RECORD_MODE, None)],
         why="record the applied declaration",
     )

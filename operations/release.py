@@ -10,18 +10,18 @@ from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, Host, State, operation
 from pyinfra.api.command import PyinfraCommand
 
-from cluster import MANAGED_FILES, Cluster
+from cluster import Cluster
 from facts import privilege
 from facts.node import run_of
-from facts.release import MARKER, partial, sidecar
+from facts.release import partial, sidecar
 from facts.ssh import SSH_DIR
+from layout import CARRIED_OVER, MANAGED_FILES, MARKER
 from operations import plan
 from operations.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
-from operations.util import changes, cluster, only_on_master, upload, upload_text, verdict, write_file
+from operations.util import changes, cluster, file_commands, only_on_master, upload, upload_text, verdict
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
 # other steps manage (logs are merged in, see _fresh_extraction).
-CARRIED_OVER = ("journal", "underFSStorage", "conf/alluxio-env.sh", "conf/workers", "bin/alluxio-workers.sh")
 RESTORE_LIMIT = 500  # more damaged members than this: extract afresh (a command line has limits)
 
 
@@ -327,20 +327,20 @@ def extracted():
         return
     d, p = shlex.quote(c.install_dir), shlex.quote(partial(c.install_dir))
     sums = upload_text(_sums_path(c), _expected_sums(c))
-    restore = v.details.get("restore") or ()
-    if v.details.get("fresh") or len(restore) > RESTORE_LIMIT:
+    restore = v.details.restore
+    if v.details.fresh or len(restore) > RESTORE_LIMIT:
         yield from changes([*sums, _fresh_extraction(c)], why=v)
         return
     commands: list[PyinfraCommand | str] = []
-    if v.details.get("partial"):
+    if v.details.partial:
         commands.append(f"if [ ! -e {d} ] && [ -d {p}/old ]; then mv {p}/old {d}; fi; rm -rf {p}")
     if restore:
         members = " ".join(shlex.quote(f"{c.release}/{m}") for m in restore)
         root = shlex.quote(c.install_root)
         commands.append(f"tar -xzf {shlex.quote(c.remote_tarball)} -C {root} --no-recursion {members}")
-    if restore or v.details.get("chown"):
+    if restore or v.details.chown:
         commands.append(f"chown -R root:root {d}")
-    if v.details.get("record"):
+    if v.details.record:
         commands += [*sums, f"{_verify_and_record(c, c.install_dir)}; rm -f {shlex.quote(_sums_path(c))}"]
     yield from changes(commands, why=v)
 
@@ -363,7 +363,7 @@ def launcher_patched():
         release.launcher_patched(name="Launcher patched -t to -tt")
     """
     v = verdict("launcher")
-    if v.details.get("unknown"):
+    if v.details.unknown_shape:
         logger.warning(f"{host.print_prefix}{v.path}: {v.actual}")
         host.noop(f"{v.path}: unknown shape, left alone")
         return
@@ -375,7 +375,7 @@ def launcher_patched():
         # no release folder yet: the extraction brings the launcher as declared (1.3.0's -tt)
         host.noop(f"{v.path} comes with the extraction, {v.desired}")
         return
-    yield from changes(write_file(v.path or "", v.content or "", "755", v.details["expected"]), why=v)
+    yield from changes(file_commands(v.path or "", v.details.file), why=v)
 
 
 @operation()
@@ -401,7 +401,7 @@ def pruned():
         return
     root = c.install_root
     commands = []
-    for folder in v.details["remove"]:
+    for folder in v.details.remove:
         f = shlex.quote(f"{root}/{folder}")
         # its tarball (and the record of its checksum), whatever the build's suffix
         tarballs = f"{shlex.quote(root)}/{folder}-*bin.tar.gz"

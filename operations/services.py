@@ -97,7 +97,7 @@ def retired():
         services.retired(name="Retired hosts run no worker")
     """
     v = verdict("services")
-    if not v.details.get("retire"):
+    if not v.details.retire:
         host.noop(f"as declared: {v.actual}")
         return
     snap = snapshots((host.name,))[host.name]

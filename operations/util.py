@@ -14,7 +14,7 @@ from pyinfra.api.command import PyinfraCommand
 
 from cluster import Cluster, current
 from facts.node import NodeSnapshot, mark_changed, run_of
-from resources import Verdict, read, resources_of, verdict_of
+from resources import FileChange, Verdict, read, resources_of, verdict_of
 
 INLINE_LIMIT = 48 * 1024  # bigger contents go by SFTP: a command line has its limits
 
@@ -130,6 +130,19 @@ def upload_text(path: str, content: str) -> list[PyinfraCommand | str]:
     if len(data) > INLINE_LIMIT:
         return [upload(io.BytesIO(data), path)]
     return [f"printf %s {base64.b64encode(data).decode()} | base64 -d > {shlex.quote(path)}"]
+
+
+def file_commands(path: str, change: FileChange | None) -> list[PyinfraCommand | str]:
+    """The commands a verdict's :class:`FileChange` decided for ``path``: the whole file
+    written, or only its mode and owner set."""
+    if change is None:
+        return []
+    if change.write:
+        return write_file(path, change.content, change.mode, change.expected, change.owner)
+    if change.fix_mode:
+        p = shlex.quote(path)
+        return [f"chmod {change.mode} {p} && chown {change.owner} {p}"]
+    return []
 
 
 def write_file(

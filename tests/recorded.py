@@ -64,8 +64,8 @@ def with_file(snap: NodeSnapshot, part: str, text: str | None, **file_changes: o
     from facts.conf import parse_env, parse_workers
     from facts.hosts import parse_hosts
     from facts.probe import ABSENT, FileState
-    from facts.release import launcher_shape
     from facts.ssh import parse_known_hosts, parse_public_key
+    from layout import launcher_shape
 
     old = getattr(snap, part)
     file = ABSENT if text is None else FileState("file", "644", "root", "root", text.encode())

@@ -185,7 +185,7 @@ def test_fresh_extraction_swaps_a_verified_folder_in_and_keeps_the_journal() -> 
         "set -e; if [ ! -e /opt/alluxio-1.2.0 ] && [ -d /opt/.alluxio-1.2.0.partial/old ]"
     )
     assert "tar -xzf /opt/alluxio-1.2.0-cdh5-bin.tar.gz -C /opt/.alluxio-1.2.0.partial" in script
-    assert "for x in journal underFSStorage conf/alluxio-env.sh conf/workers bin/alluxio-workers.sh" in script
+    assert "for x in journal underFSStorage bin/alluxio-workers.sh conf/workers conf/alluxio-env.sh" in script
     assert "cp -a -n /opt/alluxio-1.2.0/logs/. /opt/.alluxio-1.2.0.partial/alluxio-1.2.0/logs/" in script
     verify = script.index("sha256sum --quiet --strict -c /opt/.alluxio-1.2.0.sha256sums")
     marker = script.index("mv -f /opt/.alluxio-1.2.0.partial/alluxio-1.2.0/.alluxio-reconcile.tmp")

@@ -106,7 +106,7 @@ def test_a_version_change_carries_the_journal_and_starts_everything_once() -> No
     assert p.stop_first == frozenset()  # nothing runs from the folder being extracted: it stays up
     assert "version change (alluxio-1.2.0 -> alluxio-1.3.0)" in p.why
     v = journal(upgrade, bare["server08"])
-    assert v.status == "drifted" and v.details["carry_from"] == "alluxio-1.2.0"
+    assert v.status == "drifted" and v.details.carry_from == "alluxio-1.2.0"
     assert v.actual == "in alluxio-1.2.0/journal: version change 1.2.0 -> 1.3.0, to carry over"
     assert journal(C, CONVERGED["server08"]).in_sync
     # the daemons of the release being left are drift of the declaration, not of the host
@@ -122,9 +122,9 @@ def test_retiring_a_worker_stops_it_and_the_master_forgets_it() -> None:
     assert p.retire == {"server07"} and p.start_master and p.rolling == () and p.together == ()
     assert p.rejoin == ("server06", "server08")  # heard from again once the master serves, or restarted
     v = services(shrunk, "server07", CONVERGED["server07"], CONVERGED["server08"])
-    assert v.status == "drifted" and v.details["retire"] and "a worker runs" in v.actual
+    assert v.status == "drifted" and v.details.retire and "a worker runs" in v.actual
     master = services(shrunk, "server08", CONVERGED["server08"], CONVERGED["server08"])
-    assert master.details["forget"] == ("server07",) and "lists retired worker(s) server07" in master.actual
+    assert master.details.forget == ("server07",) and "lists retired worker(s) server07" in master.actual
     # once it is stopped and forgotten, nothing is left to do
     gone = replace(
         CONVERGED["server07"],
@@ -154,8 +154,8 @@ def test_only_the_previous_release_stays_beside_the_declared_one() -> None:
     v = old_releases(C, replace(snap, releases=many))
     assert (
         v.status == "drifted"
-        and v.details["remove"] == ("alluxio-1.1.0",)
-        and v.details["kept"] == ("alluxio-1.3.0",)
+        and v.details.remove == ("alluxio-1.1.0",)
+        and v.details.kept == ("alluxio-1.3.0",)
     )
     with_journal = replace(many, journals=("alluxio-1.1.0",))
     assert old_releases(C, replace(snap, releases=with_journal)).in_sync  # a journal is never removed

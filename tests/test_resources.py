@@ -62,7 +62,7 @@ def test_a_chain_key_or_link_a_killed_run_left_is_drift() -> None:
     hop = 'from="10.0.1.11",command="sh -c \\"x\\" relay C 2",no-pty ssh-ed25519 AAAAC3Nz alluxio-chain-0f1e2d3c4b5a6978-2\n'
     left = with_file(CONVERGED["server07"], "authorized_keys", text + hop, mode="600")
     v = resources.authorized_keys(C, left, master_key)
-    assert v.status == "drifted" and v.content == text and v.details["write"]
+    assert v.status == "drifted" and v.content == text and v.details.file.write
     assert v.actual == "differs, 1 chain key(s) of a killed run", v.actual
     assert v.diff and "-" + hop.rstrip("\n") in v.diff.splitlines()
     # a line that only mentions the tag elsewhere is the operator's
@@ -72,8 +72,8 @@ def test_a_chain_key_or_link_a_killed_run_left_is_drift() -> None:
     assert resources.authorized_keys(C, theirs, master_key).in_sync
     linked = replace(CONVERGED["server07"], chain_sockets=("/tmp/.alluxio-chain-0f1e2d3c4b5a6978",))
     v = resources.authorized_keys(C, linked, master_key)
-    assert v.status == "drifted" and not v.details["write"]
-    assert v.details["close"] == ("/tmp/.alluxio-chain-0f1e2d3c4b5a6978",)
+    assert v.status == "drifted" and not v.details.file.write
+    assert v.details.close == ("/tmp/.alluxio-chain-0f1e2d3c4b5a6978",)
     assert v.actual == "as desired, 1 chain link(s) open: /tmp/.alluxio-chain-0f1e2d3c4b5a6978"
 
 
@@ -86,12 +86,12 @@ def test_authorized_keys_mode_and_dir_are_desired_state() -> None:
         CONVERGED["server06"], "authorized_keys", CONVERGED["server06"].authorized_keys.file.text
     )
     v = resources.authorized_keys(C, loose, resources.master_public_key(CONVERGED["server08"]))
-    assert v.status == "drifted" and v.details["fix_mode"] and not v.details["write"]
+    assert v.status == "drifted" and v.details.file.fix_mode and not v.details.file.write
 
 
 def test_authorized_keys_pending_until_the_master_has_a_key() -> None:
     v = resources.authorized_keys(C, BARE["server06"], resources.master_public_key(BARE["server08"]))
-    assert v.status == "missing" and v.details["pending"]
+    assert v.status == "missing" and v.details.pending
 
 
 def test_known_hosts_adds_every_node_under_name_and_address() -> None:
@@ -126,11 +126,11 @@ def test_a_changed_host_key_is_refused_unless_accepted() -> None:
     text = CONVERGED["server08"].known_hosts.file.text.replace(real.blob, old.blob)
     master = with_file(CONVERGED["server08"], "known_hosts", text)
     refused = resources.known_hosts(C, master, CONVERGED)
-    assert refused.status == "drifted" and refused.details["refused"]
+    assert refused.status == "drifted" and refused.details.refused_keys
     assert "server06" in refused.actual and "not trusted" in refused.actual
     assert refused.content == text  # nothing rewritten
     accepted = resources.known_hosts(C.model_copy(update={"accept_new_host_keys": True}), master, CONVERGED)
-    assert not accepted.details["refused"]
+    assert not accepted.details.refused_keys
     assert old.blob not in (accepted.content or "") and real.blob in (accepted.content or "")
 
 
@@ -145,9 +145,9 @@ def test_install_dir_names_damaged_members_and_wrong_owners() -> None:
     damaged = replace(snap, install=replace(snap.install, entries=entries))
     v = resources.install_dir(C, damaged)
     assert v.status == "drifted"
-    assert v.details["restore"] == ("bin/alluxio", "bin/alluxio-start.sh", "logs/README.md")
+    assert v.details.restore == ("bin/alluxio", "bin/alluxio-start.sh", "logs/README.md")
     assert "bin/alluxio (mode 644, not 755)" in v.actual and "logs/README.md (3 bytes, not 37)" in v.actual
-    assert v.details["chown"] and v.details["record"] and not v.details["fresh"]
+    assert v.details.chown and v.details.record and not v.details.fresh
     assert "1 not root:root: conf" in v.actual
 
 
@@ -158,7 +158,7 @@ def test_install_dir_checks_content_by_the_digests_the_node_computed() -> None:
     jar = next(m for m in C.tarball.members if m.path.endswith(".jar"))
     edited = replace(snap.install, digests={**snap.install.digests, jar.path: "0" * 64})
     v = resources.install_dir(C, replace(snap, install=edited))
-    assert v.status == "drifted" and v.details["restore"] == (jar.path,)
+    assert v.status == "drifted" and v.details.restore == (jar.path,)
     assert "content differs" in v.actual
     # hashed again with the same content (touched): still in sync
     same = replace(snap.install, digests={**snap.install.digests, jar.path: jar.sha256})
@@ -169,15 +169,15 @@ def test_install_dir_checks_content_by_the_digests_the_node_computed() -> None:
     # an extraction without a record of verified digests gets one
     unrecorded = resources.install_dir(C, replace(snap, install=replace(snap.install, recorded=0)))
     assert (
-        unrecorded.status == "drifted" and unrecorded.details["record"] and not unrecorded.details["restore"]
+        unrecorded.status == "drifted" and unrecorded.details.record and not unrecorded.details.restore
     )
 
 
 def test_install_dir_without_completion_marker_is_redone_from_scratch() -> None:
     snap = CONVERGED["server07"]
     v = resources.install_dir(C, replace(snap, install=replace(snap.install, marker=None)))
-    assert v.status == "drifted" and v.details["fresh"] and "marker" in v.actual
-    assert resources.install_dir(C, BARE["server07"]).details["fresh"]
+    assert v.status == "drifted" and v.details.fresh and "marker" in v.actual
+    assert resources.install_dir(C, BARE["server07"]).details.fresh
 
 
 def test_launcher_patched_unpatched_and_unknown() -> None:
@@ -187,7 +187,7 @@ def test_launcher_patched_unpatched_and_unknown() -> None:
     assert v.status == "drifted" and v.content == C.launcher
     assert v.diff and "-  nohup ssh" in v.diff and " -tt ${worker}" in v.diff
     unknown = resources.launcher(C, with_file(CONVERGED["server06"], "launcher", "ssh ${worker} x\n"))
-    assert unknown.status == "drifted" and unknown.details["unknown"]
+    assert unknown.status == "drifted" and unknown.details.unknown_shape
     # one declaration whatever the node's shape: the drift report tells corrective from intentional
     assert unknown.fingerprint == v.fingerprint == resources.launcher(C, CONVERGED["server06"]).fingerprint
 
@@ -204,7 +204,7 @@ def test_services_needs_the_worker_live_on_the_master() -> None:
     silent = replace(master, services=replace(master.services, listed=WorkerList({**listed, "server06": 45})))
     v = resources.services(C, "server06", CONVERGED["server06"], silent)
     assert v.status == "drifted" and v.actual == "worker runs, but the master has not heard from it for 45 s"
-    assert v.details["silent"]
+    assert v.details.silent
     recent = replace(master, services=replace(master.services, listed=WorkerList({**listed, "server06": 3})))
     assert resources.services(C, "server06", CONVERGED["server06"], recent).in_sync
     down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
