@@ -34,6 +34,7 @@ from layout import (
     launcher_shape,
     patch_launcher,
 )
+from runtime import pyinfra_patches
 
 DATA_KEYS: dict[str, str] = {
     "alluxio_tarball": "local path of the release tarball (required)",
@@ -285,17 +286,14 @@ def validate_before_connecting() -> None:
 
     if not ctx_state.isset():
         return
-    state = ctx_state.get()
-    init = state.init
 
-    def init_then_validate(inventory: Any, *args: Any, **kwargs: Any) -> None:
-        init(inventory, *args, **kwargs)
+    def validate() -> None:
         try:
             current()
         except InventoryError as error:
             raise RefusedError(f"inventory: {error}") from None
 
-    state.init = init_then_validate  # type: ignore[method-assign]
+    pyinfra_patches.after_init(ctx_state.get(), validate)
 
 
 def data_source(inventory: Any, host: Any, key: str) -> str | None:

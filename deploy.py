@@ -20,14 +20,14 @@ from operations import (
     lock,
     plan,
     preflight,
-    pyinfra_costs,
     record,
     release,
     services,
     ssh,
 )
+from runtime import pyinfra_patches
 
-pyinfra_costs.lighten()  # pyinfra's bookkeeping per operation and host, the same results cheaper
+pyinfra_patches.lighten()  # pyinfra's bookkeeping per operation and host, the same results cheaper
 
 master = host.name == current().master
 todo = plan.plan()  # decided once, on the state before anything changes

@@ -19,7 +19,6 @@ import re
 import shlex
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from pyinfra import logger, state
@@ -31,6 +30,7 @@ from facts import privilege
 from facts.node import run_of
 from layout import LOCK
 from refusal import RefusedError
+from runtime import pyinfra_patches
 
 EXPIRES_MINUTES = 60
 _OWNER = re.compile(r"^(?P<user>\S+)@(?P<host>\S+) pid (?P<pid>\d+) since \S+$")
@@ -88,15 +88,9 @@ class ConvergeLock(BaseStateCallback):
         since = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.owner = f"{getpass.getuser()}@{self.here} pid {os.getpid()} since {since}"
         self.held = False
-        disconnect: Callable[[], None] = master.disconnect
-
-        def release_then_disconnect() -> None:
-            self.release()
-            disconnect()
-
         # pyinfra disconnects every host however the run ends (its CLI's `finally`): the
         # master's connection is still open at that point, and the lock goes with it.
-        master.disconnect = release_then_disconnect  # type: ignore[method-assign]
+        pyinfra_patches.before_disconnect(master, self.release)
 
     def _acquire(self, take_over: str | None = None) -> tuple[str, str]:
         ok, output = privilege.run(self.master.state, self.master, acquire_command(self.owner, take_over))

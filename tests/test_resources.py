@@ -168,9 +168,7 @@ def test_install_dir_checks_content_by_the_digests_the_node_computed() -> None:
     assert resources.install_dir(C, replace(snap, install=managed)).in_sync
     # an extraction without a record of verified digests gets one
     unrecorded = resources.install_dir(C, replace(snap, install=replace(snap.install, recorded=0)))
-    assert (
-        unrecorded.status == "drifted" and unrecorded.details.record and not unrecorded.details.restore
-    )
+    assert unrecorded.status == "drifted" and unrecorded.details.record and not unrecorded.details.restore
 
 
 def test_install_dir_without_completion_marker_is_redone_from_scratch() -> None:
