@@ -29,6 +29,7 @@ import secrets
 import shlex
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gevent.event import Event
 
@@ -174,6 +175,13 @@ def copy_command(path: str, target: str, part: str, size: int) -> str:
 
 
 # ----- the chain --------------------------------------------------------------------------------
+def relay_script() -> str:
+    """operations/relay.sh as sent: its comment lines left out (it travels inside a command
+    line and a forced command)."""
+    text = Path(__file__).with_name("relay.sh").read_text()
+    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("#"))
+
+
 # Trust, while the chain runs: the master's root logs in to the nodes with its own key, as the
 # post's trust allows. A node never logs in with the master's key or agent: each hop (from node
 # J-1 to node J; node 0 is the source) has a key pair of its own, made on the master for this
@@ -185,65 +193,8 @@ def copy_command(path: str, target: str, part: str, size: int) -> str:
 # chain key is authorized anywhere, and each node can do one thing only: hand a stream to its
 # successor's receive step, which checks the stream's sha256 before anything uses it.
 #
-# RELAY runs as ``sh -c "$(echo R | base64 -d)" relay CFG I [STEP KH]``: CFG the chain's settings
-# (base64 shell: N, H0..HN, PART, INSTALL, SSH_OPTIONS, K, SOCK, TAG, AK, SRC, h), I this node's
-# place, STEP what to do; in a forced command the step is the one the client asked for
-# ($SSH_ORIGINAL_COMMAND) and only "link" and "stream" are accepted.
-# - link, asked by the master: log in to node I+1 with the hop key read from stdin (its host key
-#   checked against KH, base64 known_hosts lines from the master's), keep the connection at SOCK.
-# - link, forced: this hop's key has been used; remove its line (TAG-I) and say "linked".
-# - send, asked by the master on a holder (node 0): stream SRC to node 1 over the link.
-# - stream: what arrives is written to a file of its own beside PART ($part) while it streams on
-#   to node I+1 over the link; then INSTALL hashes that file, and renames it only if it is the
-#   declared tarball. One line per node goes back: "ok NAME", "bad NAME
-#   why", or "lost NEXT why" when NEXT was not reached.
-RELAY = r"""C=$1 I=$2 STEP=${SSH_ORIGINAL_COMMAND-${3:-}}
-eval "$(echo "$C" | base64 -d)"
-eval "ME=\$H$I"
-J=$((I + 1)); eval "NEXT=\${H$J:-}"
-if [ -n "${SSH_ORIGINAL_COMMAND+set}" ] && [ "$STEP" != link ] && [ "$STEP" != stream ]; then
-  echo "bad $ME refused to run: $STEP"; exit 1
-fi
-T=$(mktemp -d) || { echo "bad $ME no temporary folder"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-ONWARD="ssh $K $SSH_OPTIONS -o UserKnownHostsFile=/dev/null -o ControlPath=$SOCK $NEXT"
-case $STEP in
-link)
-  if [ -n "${SSH_ORIGINAL_COMMAND+set}" ]; then sed -i "/ $TAG-$I\$/d" "$AK" && echo linked; exit; fi
-  (umask 077 && cat > "$T/key") && echo "$4" | base64 -d > "$T/k" || exit 1
-  if ! ssh -o ControlPersist=300 -V > /dev/null 2>&1; then  # OpenSSH 5.6+
-    echo "lost $NEXT $ME's OpenSSH cannot keep a link open (ControlPersist: OpenSSH 5.6)"; exit
-  fi
-  ssh $K $SSH_OPTIONS -i "$T/key" -o IdentitiesOnly=yes -o UserKnownHostsFile="$T/k" -o ControlMaster=yes \
-    -o ControlPath="$SOCK" -o ControlPersist=300 "$NEXT" link < /dev/null > "$T/o" 2> "$T/e"
-  grep -q '^linked' "$T/o" && echo "linked $NEXT" || echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
-  exit ;;
-send)
-  if [ ! -S "$SOCK" ]; then echo "lost $NEXT $ME has no link to it"; exit; fi
-  $ONWARD stream < "$SRC" 2> "$T/e" || echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
-  ssh -o ControlPath="$SOCK" -O exit "$NEXT" > /dev/null 2>&1
-  echo "sent $ME"; exit ;;
-stream) ;;
-*) echo "bad $ME unknown step: $STEP"; exit 1 ;;
-esac
-if ! mkdir -p "${PART%/*}" || ! part=$(mktemp "$PART.XXXXXX"); then
-  echo "bad $ME cannot write ${PART%/*}"; exit 1
-fi
-# tee -p (coreutils 8.24): a next hop that goes away does not stop this node's own copy; older
-# tees do the same once SIGPIPE is ignored (they drop an output that fails and go on)
-P=-p; tee -p < /dev/null > /dev/null 2>&1 || { P=; trap '' PIPE; }
-if [ -n "$NEXT" ] && [ ! -S "$SOCK" ]; then
-  echo "lost $NEXT $ME has no link to it"; cat > "$part" 2> "$T/t"
-elif [ -n "$NEXT" ]; then
-  tee $P "$part" 2> "$T/t" | $ONWARD stream 2> "$T/e" ||
-    echo "lost $NEXT $(tr '\n' ' ' < "$T/e" | cut -c1-300)"
-  ssh -o ControlPath="$SOCK" -O exit "$NEXT" > /dev/null 2>&1
-else
-  cat > "$part" 2> "$T/t"
-fi
-if (eval "$INSTALL") 2> "$T/i"; then echo "ok $ME"
-else rm -f "$part"; echo "bad $ME $(cat "$T/i" "$T/t" | tr '\n' ' ' | cut -c1-300)"; fi
-"""
+# The relay itself is shell: operations/relay.sh (what it does, step by step, is said there).
+RELAY = relay_script()
 LINKS_AT_ONCE = 16  # hops the master links at the same time
 # Where the hop key may be used from, and for what alone (no "restrict": OpenSSH 7.2+).
 HOP_OPTIONS = "no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding"

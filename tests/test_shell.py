@@ -7,9 +7,16 @@ import subprocess
 
 from tests.labutil import PROJECT
 
-SCRIPTS = ("setup.sh", "demo.sh", ".ci/run", "tests/chain_attack.sh", "lab/floor.sh")
+SCRIPTS = ("setup.sh", "demo.sh", ".ci/run", "tests/chain_attack.sh", "lab/floor.sh", "operations/relay.sh")
 
 
 def test_our_shell_scripts_are_shellcheck_clean() -> None:
     done = subprocess.run(["shellcheck", *SCRIPTS], cwd=PROJECT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+def test_our_shell_scripts_parse_in_the_shell_they_name() -> None:
+    for script in SCRIPTS:
+        shell = (PROJECT / script).read_text().splitlines()[0].removeprefix("#!").split()[-1].rsplit("/")[-1]
+        done = subprocess.run([shell, "-n", script], cwd=PROJECT, capture_output=True, text=True)
+        assert done.returncode == 0, (script, done.stderr)
