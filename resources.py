@@ -497,9 +497,9 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         )
     entries = have.entries or {}
     damage = {
-        m.path: why
+        m.path: harm
         for m in want.members
-        if m.path not in MANAGED_FILES and (why := _member_damage(m, entries.get(m.path), have.digests))
+        if m.path not in MANAGED_FILES and (harm := _member_damage(m, entries.get(m.path), have.digests))
     }
     members = {m.path for m in want.members} - set(MANAGED_FILES)
     owners = sorted(p for p, e in entries.items() if p in members and (e.owner, e.group) != ROOT)
@@ -636,7 +636,7 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         listed = master_snap.services.listed if master_snap else None
         address = cluster.node(name).address
         age = listed.age_of(name, address) if listed else None
-        live = bool(listed) and listed.is_live(name, address)
+        live = listed is not None and listed.is_live(name, address)
         state = "worker" + elsewhere(s.worker_pids) if s.worker_pids else "worker down"
         if s.worker_pids and age is None:
             state += " runs, but the master does not list it"

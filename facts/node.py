@@ -180,7 +180,7 @@ class _Run:
     reads: dict[str, int] = field(default_factory=dict)  # how often each node was read
     stale: set[str] = field(default_factory=set)
     locks: dict[str, gevent.lock.Semaphore] = field(default_factory=dict)
-    memo: dict[str, Any] = field(default_factory=dict)  # decisions taken once per run
+    memo: dict[Any, Any] = field(default_factory=dict)  # decisions taken once per run
     unreadable: dict[str, str] = field(default_factory=dict)  # host -> why its state cannot be read
     prepared: set[str] = field(default_factory=set)  # hosts whose sudo was probed
 

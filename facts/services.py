@@ -127,9 +127,9 @@ class Services(FactBase[ServicesState]):
 
     @override
     def process(self, output: Iterable[str]) -> ServicesState:
-        masters, workers = [], []
+        masters: list[int] = []
+        workers: list[int] = []
         homes: dict[int, str] = {}
-        listed: dict[str, int] | None = None
         mounts: dict[str, str] = {}
         for line in output:
             words = line.split(" ", 3)
@@ -139,8 +139,7 @@ class Services(FactBase[ServicesState]):
                     homes[int(words[2])] = words[3]
             elif words[:2] == ["ram", "mount"] and len(words) == 4:
                 mounts[_unescape(words[3].strip())] = words[2]
-        listed = parse_worker_list(output)
-        return ServicesState(tuple(masters), tuple(workers), listed, homes, mounts)
+        return ServicesState(tuple(masters), tuple(workers), parse_worker_list(output), homes, mounts)
 
 
 def _unescape(path: str) -> str:

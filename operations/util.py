@@ -6,7 +6,7 @@ import base64
 import hashlib
 import io
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from pyinfra import host, logger, state
 from pyinfra.api import FileUploadCommand, FunctionCommand, Host, OperationError, State, StringCommand
@@ -61,7 +61,7 @@ def only_on_master() -> bool:
 
 
 def changes(
-    commands: list[PyinfraCommand | str], why: Verdict | str | None = None
+    commands: Sequence[PyinfraCommand | str], why: Verdict | str | None = None
 ) -> Iterator[PyinfraCommand | str]:
     """Yield ``commands``; when they are about to run, the host's snapshot is marked stale.
 

@@ -102,7 +102,7 @@ def lighten() -> None:
     """Install the lighter bookkeeping, once, where pyinfra looks it up."""
     if getattr(_operation, "get_operation_order_from_stack", None) is _ORIGINAL_ORDER:
         check("pyinfra.api.util.get_operation_order_from_stack", _ORIGINAL_ORDER)
-        _operation.get_operation_order_from_stack = operation_order_from_stack
+        setattr(_operation, "get_operation_order_from_stack", operation_order_from_stack)  # noqa: B010
     if arguments.all_global_arguments is _ORIGINAL_ARGUMENTS:
         check("pyinfra.api.arguments.all_global_arguments", _ORIGINAL_ARGUMENTS)
         arguments.all_global_arguments = functools.cache(_ORIGINAL_ARGUMENTS)
@@ -110,7 +110,7 @@ def lighten() -> None:
 
 def unlighten() -> None:
     """Put pyinfra's own bookkeeping back (for tests)."""
-    _operation.get_operation_order_from_stack = _ORIGINAL_ORDER
+    setattr(_operation, "get_operation_order_from_stack", _ORIGINAL_ORDER)  # noqa: B010
     arguments.all_global_arguments = _ORIGINAL_ARGUMENTS
 
 
