@@ -17,20 +17,18 @@ from operations import (
     conf,
     hosts,
     journal,
-    lock,
-    plan,
     preflight,
     record,
     release,
     services,
     ssh,
 )
-from runtime import pyinfra_patches
+from runtime import lock, pyinfra_patches, schedule
 
 pyinfra_patches.lighten()  # pyinfra's bookkeeping per operation and host, the same results cheaper
 
 master = host.name == current().master
-todo = plan.plan()  # decided once, on the state before anything changes
+todo = schedule.schedule()  # decided once, on the state before anything changes
 lock.one_converge_at_a_time(todo.anything_to_change)  # a lock on the master while changing
 
 preflight.node_ready(name="0. The node has what the release needs")

@@ -28,9 +28,10 @@ from pyinfra_cli.inventory import make_inventory
 from pyinfra_cli.util import parse_cli_arg
 
 from cluster import Cluster, InventoryError, build
-from facts.node import NodeSnapshot, run_of
+from facts.node import NodeSnapshot
 from refusal import refuse
-from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts, read_all
+from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts
+from runtime.run import read_all, run_of
 
 STATUSES = (IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE)
 EXIT_IN_SYNC, EXIT_UNDECIDED, EXIT_DRIFT = 0, 1, 2

@@ -14,12 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import gevent
-from pyinfra.api import Host, State
-
 from cluster import Cluster, Member
 from facts.hosts import parse_hosts
-from facts.node import NodeSnapshot, snapshot
+from facts.node import NodeSnapshot
 from facts.probe import FileState
 from facts.release import Entry
 from facts.services import LIVE_WITHIN_SECONDS
@@ -146,27 +143,6 @@ class Verdict:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
-    """The node's snapshot, read with the paths the cluster declares."""
-    master = host.name == cluster.master
-    return snapshot(
-        state,
-        host,
-        install_dir=cluster.install_dir,
-        tarball=cluster.remote_tarball,
-        master=master,
-        worker_list_path=cluster.worker_list_path if master else "",
-        java=dict(cluster.env).get("JAVA", ""),
-    )
-
-
-def read_all(state: State, hosts: list[Host], cluster: Cluster) -> dict[str, NodeSnapshot | None]:
-    """Every host's snapshot, all read at once (a greenlet a host)."""
-    jobs = {h.name: gevent.spawn(read, state, h, cluster) for h in hosts}
-    gevent.joinall(list(jobs.values()))
-    return {name: job.value for name, job in jobs.items()}
 
 
 def unified(path: str, actual: str | None, desired: str) -> str | None:
@@ -312,7 +288,7 @@ def _ssh_dir_ok(snap: NodeSnapshot) -> bool:
 
 def authorized_keys(cluster: Cluster, snap: NodeSnapshot, master_key: PublicKey | None) -> Verdict:
     """The master's public key is authorized; every other line (options, comments) stays, but
-    a hop key of the tarball's chain (operations/fanout.py), which only a killed run leaves, and
+    a hop key of the tarball's chain (runtime/fanout.py), which only a killed run leaves, and
     that run's open links go."""
     path = f"{SSH_DIR}/authorized_keys"
     file = snap.authorized_keys.file

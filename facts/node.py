@@ -5,24 +5,21 @@ facts pays ten round trips per host per phase. :class:`NodeState` runs the comma
 resource facts in one shell, separated by markers, and hands each section to that fact's own
 ``process``: the facts stay small and testable, the host pays one round trip.
 
-:func:`snapshot` keeps each node's state for the run and reads it again only after an operation
-changed that node (:func:`mark_changed`), so dry run, converge and drift report all decide on
-the same reading, and a no-op converge costs one command per host.
+``runtime/run.py`` keeps each node's state for the run and reads it again only after an
+operation changed that node, so dry run, converge and drift report all decide on the same
+reading, and a no-op converge costs one command per host.
 """
 
 from __future__ import annotations
 
 import shlex
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import gevent.lock
-from pyinfra.api import FactBase, Host, State
+from pyinfra.api import FactBase
 from typing_extensions import override
 
-from facts import privilege
 from facts.applied import AppliedRecord
 from facts.conf import AlluxioEnv, EnvState, WorkersFile, WorkersState
 from facts.hosts import EtcHosts, HostsFile
@@ -169,58 +166,3 @@ def _paths_of(sections: dict[str, list[str]]) -> tuple[str, str]:
     recorded before it did has no files section either, and needs none)."""
     given = sections.get(PATHS) or ["", ""]
     return given[0], given[1]
-
-
-# ----- one reading per node per run -------------------------------------------------------
-@dataclass
-class _Run:
-    """What one pyinfra run (one ``State``) has read and changed so far."""
-
-    snapshots: dict[str, NodeSnapshot | None] = field(default_factory=dict)
-    reads: dict[str, int] = field(default_factory=dict)  # how often each node was read
-    stale: set[str] = field(default_factory=set)
-    locks: dict[str, gevent.lock.Semaphore] = field(default_factory=dict)
-    memo: dict[Any, Any] = field(default_factory=dict)  # decisions taken once per run
-    unreadable: dict[str, str] = field(default_factory=dict)  # host -> why its state cannot be read
-    prepared: set[str] = field(default_factory=set)  # hosts whose sudo was probed
-
-
-_runs: weakref.WeakKeyDictionary[Any, _Run] = weakref.WeakKeyDictionary()
-
-
-def run_of(state: State) -> _Run:
-    """The run ``state`` belongs to (pyinfra's context proxy stands for the real state)."""
-    real = state._get_module() if hasattr(state, "_get_module") else state
-    return _runs.setdefault(real, _Run())
-
-
-def snapshot(state: State, host: Host, **fact_kwargs: Any) -> NodeSnapshot | None:
-    """``host``'s state for this run: read once, again only after an operation changed it.
-    None when the host cannot be reached."""
-    run = run_of(state)
-    with run.locks.setdefault(host.name, gevent.lock.Semaphore()):
-        if host.name not in run.snapshots or host.name in run.stale:
-            run.stale.discard(host.name)
-            if not host.connected and host in getattr(state, "failed_hosts", ()):
-                run.snapshots[host.name] = None  # pyinfra failed to connect: not again per reader
-                return None
-            run.reads[host.name] = run.reads.get(host.name, 0) + 1
-            try:
-                if host.name not in run.prepared:
-                    run.prepared.add(host.name)
-                    if reason := privilege.prepare(state, host):
-                        run.unreadable[host.name] = reason
-                if host.name in run.unreadable:
-                    run.snapshots[host.name] = None
-                else:
-                    run.snapshots[host.name] = host.get_fact(NodeState, **fact_kwargs, _ignore_errors=True)
-            except Exception as error:  # connection errors of any kind mean "unreachable"
-                run.unreadable.setdefault(host.name, f"{type(error).__name__}: {error}")
-                run.snapshots[host.name] = None
-        return run.snapshots[host.name]
-
-
-def mark_changed(state: State, host: Host) -> None:
-    """An operation is changing ``host``: the next :func:`snapshot` reads it again."""
-    run = run_of(state)
-    run.stale.add(host.name)

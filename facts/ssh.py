@@ -33,7 +33,7 @@ KEY_TYPES = re.compile(
     r"^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)$"
 )
 _TOKEN = re.compile(r'(?:[^\s"]|"(?:\\.|[^"\\])*")+')
-# The tarball's chain (operations/fanout.py): each hop's one-run key ends its authorized line
+# The tarball's chain (runtime/fanout.py): each hop's one-run key ends its authorized line
 # with CHAIN_TAG-RUN-HOP, and a node keeps its link to the next at CHAIN_SOCKETS + RUN. Either,
 # once no converge runs, is a leftover of a run that was killed.
 CHAIN_TAG = "alluxio-chain"
@@ -81,7 +81,7 @@ class AuthorizedKeysFile:
 class ChainSockets(FactBase[tuple[str, ...]]):
     """
     Returns the control sockets of the tarball's chain on this node (its links to the next node,
-    see ``operations/fanout.py``), found by the shell's own glob.
+    see ``runtime/fanout.py``), found by the shell's own glob.
     """
 
     @override

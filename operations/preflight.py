@@ -5,8 +5,8 @@ from __future__ import annotations
 from pyinfra import host, state
 from pyinfra.api import OperationError, operation
 
-from facts.node import run_of
 from operations.util import changes, cluster, refuse, snapshots, verdict
+from runtime.run import run_of
 
 INSTALL_RSYNC = (
     "{ if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y rsync; "

@@ -11,14 +11,13 @@ from pyinfra.api import FunctionCommand, Host, State, operation
 from pyinfra.api.command import PyinfraCommand
 
 from cluster import Cluster
-from facts import privilege
-from facts.node import run_of
 from facts.release import partial, sidecar
 from facts.ssh import SSH_DIR
 from layout import CARRIED_OVER, MANAGED_FILES, MARKER
-from operations import plan
-from operations.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
 from operations.util import changes, cluster, file_commands, only_on_master, upload, upload_text, verdict
+from runtime import privilege, schedule
+from runtime.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
+from runtime.run import run_of
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
 # other steps manage (logs are merged in, see _fresh_extraction).
@@ -99,7 +98,7 @@ def _chain(state: State, c: Cluster) -> Chain:
         master = state.inventory.get_host(c.master)
         targets = [
             name
-            for name in plan.plan().tarball_chain
+            for name in schedule.schedule().tarball_chain
             if (h := state.inventory.get_host(name)) in state.active_hosts and state.is_host_in_limit(h)
         ]
         memo["chain"] = Chain(c.master, [] if master in state.failed_hosts else targets)
@@ -124,7 +123,7 @@ def _fanout(state: State, c: Cluster) -> Fanout:
 
 
 def _run_chain(state: State, c: Cluster, source: str, targets: list[str]) -> list[str]:
-    """Stream the tarball from ``source`` along ``targets`` (see operations/fanout.py); the
+    """Stream the tarball from ``source`` along ``targets`` (see runtime/fanout.py); the
     lines the chain sent back."""
     install = _install_tarball(c, chain=True)
     addresses = {n.name: n.address for n in c.nodes}
@@ -145,7 +144,7 @@ def _run_chain(state: State, c: Cluster, source: str, targets: list[str]) -> lis
 
 
 def _receive(state: State, host: Host, c: Cluster) -> bool:
-    """Get the tarball to ``host`` along the chain (see operations/fanout.py); if the chain did
+    """Get the tarball to ``host`` along the chain (see runtime/fanout.py); if the chain did
     not deliver it, copy it from a holder, verify it there and rename it into place, trying
     another holder on failure."""
     master = state.inventory.get_host(c.master)
@@ -190,7 +189,7 @@ def tarball_distributed():
     Put the release tarball on this node over the cluster network: it leaves the operator's
     machine once (to the master) and streams from the master along a chain of the nodes that
     need it, each passing it on while it receives it, so every link carries it once and the
-    copy takes about as long as one, whatever the number of nodes (see operations/fanout.py).
+    copy takes about as long as one, whatever the number of nodes (see runtime/fanout.py).
 
     Behaviour:
         Sent only when the node has no tarball or one with another sha256; verified against the

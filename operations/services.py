@@ -13,11 +13,12 @@ from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
 
 from cluster import Cluster
-from facts import privilege
-from facts.node import NodeSnapshot, run_of
+from facts.node import NodeSnapshot
 from facts.services import Services, WorkerList, parse_worker_list, worker_list_command
-from operations.plan import plan
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
+from runtime import privilege
+from runtime.run import run_of
+from runtime.schedule import schedule
 
 
 def _bin(script: str, home: str | None = None) -> str:
@@ -73,7 +74,7 @@ def stopped(when: bool, why: str = ""):
 
     .. code:: python
 
-        services.stopped(name="Stop Alluxio first", when=host.name in plan.plan().stop_first)
+        services.stopped(name="Stop Alluxio first", when=host.name in schedule.schedule().stop_first)
     """
     snap = snapshots((host.name,))[host.name]
     running = snap is not None and (snap.services.master_pids or snap.services.worker_pids)
@@ -139,7 +140,7 @@ def _start(c: Cluster, snap: NodeSnapshot, restart: bool) -> tuple[list[str], st
     (``alluxio-start.sh worker MOPT``, to run through a pty: ``sudo`` under ``requiretty``
     needs one), and what happens to its cache."""
     # the RAM folder as it was before this run: its alluxio-env.sh may be rewritten by now
-    option, between, cache = _mount(c, snap, plan().ram_folders.get(host.name, c.ram_folder))
+    option, between, cache = _mount(c, snap, schedule().ram_folders.get(host.name, c.ram_folder))
     stop = [_stop_command(snap, master=False)] if restart and snap.services.worker_pids else []
     start = f"{_bin('alluxio-start.sh')} worker {option}"
     if option == "NoMount":
@@ -166,7 +167,7 @@ def master_started(when: bool):
 
     .. code:: python
 
-        services.master_started(name="The master runs", when=plan.plan().start_master)
+        services.master_started(name="The master runs", when=schedule.schedule().start_master)
     """
     if not only_on_master():
         return
@@ -180,7 +181,7 @@ def master_started(when: bool):
     serving = FunctionCommand(_await_serving, (), {})
     yield from changes(
         [*stop, f"{_bin('alluxio-start.sh')} master", serving],
-        why=f"the master (re)starts alone, then serves within {c.master_start_seconds} s: {plan().why}",
+        why=f"the master (re)starts alone, then serves within {c.master_start_seconds} s: {schedule().why}",
     )
 
 
@@ -198,7 +199,7 @@ def workers_started(together: tuple[str, ...]):
 
     .. code:: python
 
-        services.workers_started(name="Workers run", together=plan.plan().together)
+        services.workers_started(name="Workers run", together=schedule.schedule().together)
     """
     if host.name not in together:
         host.noop("its worker runs as declared" if host.name in cluster().workers else "no worker here")
@@ -206,11 +207,13 @@ def workers_started(together: tuple[str, ...]):
     c = cluster()
     snap = snapshots((host.name,))[host.name]
     assert snap is not None
-    before, start, cache = _start(c, snap, restart=c.restart == "all" and host.name not in plan().stop_first)
+    before, start, cache = _start(
+        c, snap, restart=c.restart == "all" and host.name not in schedule().stop_first
+    )
     if state.is_executing:
         host.log(f"its worker {cache}", logger.info)
     yield from changes(
-        [*before, StringCommand(start, _get_pty=True)], why=f"start this worker ({cache}): {plan().why}"
+        [*before, StringCommand(start, _get_pty=True)], why=f"start this worker ({cache}): {schedule().why}"
     )
 
 
@@ -263,7 +266,7 @@ def restarted(rolling: tuple[str, ...], rejoin: tuple[str, ...] = ()):
     if state.is_executing:
         host.log(f"its worker {cache}", logger.info)
     wait = FunctionCommand(_await_live_from_master, ((host.name,), c.worker_list_path), {})
-    why = f"restart this worker ({cache}): {plan().why}"
+    why = f"restart this worker ({cache}): {schedule().why}"
     yield from changes([*before, StringCommand(start, _get_pty=True), wait], why=why)
 
 
@@ -444,7 +447,7 @@ def healthy():
     if not only_on_master():
         return
     c = cluster()
-    if not plan().check_health:
+    if not schedule().check_health:
         host.noop(f"the master counts all {len(c.workers)} workers as live")
         return
     # An unreachable worker fails the run as unreachable; the others are expected live.

@@ -13,8 +13,9 @@ from pyinfra.api import FileUploadCommand, FunctionCommand, Host, OperationError
 from pyinfra.api.command import PyinfraCommand
 
 from cluster import Cluster, current
-from facts.node import NodeSnapshot, mark_changed, run_of
-from resources import FileChange, Verdict, read, resources_of, verdict_of
+from facts.node import NodeSnapshot
+from resources import FileChange, Verdict, resources_of, verdict_of
+from runtime.run import mark_changed, read, run_of
 
 INLINE_LIMIT = 48 * 1024  # bigger contents go by SFTP: a command line has its limits
 

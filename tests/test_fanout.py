@@ -1,4 +1,4 @@
-"""The tarball's fan-out (operations/fanout.py): the chain's outcomes and its budget, who copies
+"""The tarball's fan-out (runtime/fanout.py): the chain's outcomes and its budget, who copies
 from whom when the chain did not deliver (real greenlets standing in for pyinfra's one greenlet
 per host), the commands the master runs; and both in the lab."""
 
@@ -22,7 +22,7 @@ from demo_release import build
 from facts.release import sidecar
 from lab import Lab, topology
 from operations import release
-from operations.fanout import (
+from runtime.fanout import (
     ATTEMPTS,
     FANOUT,
     RELAY,

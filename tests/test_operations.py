@@ -29,9 +29,9 @@ from pyinfra.context import ctx_host, ctx_state
 
 import cluster as cluster_module
 from cluster import Cluster
-from facts import node
 from facts.services import WorkerList
 from operations import conf, hosts, journal, preflight, release, services, ssh
+from runtime.run import run_of
 from tests.recorded import cluster, snapshots, with_file
 
 C = cluster()
@@ -46,7 +46,7 @@ def pyinfra_run(snaps: dict, executing: bool = False, model: Cluster = C) -> Ite
     if executing:
         state.current_stage = StateStage.Execute
         state.is_executing = True
-    node.run_of(state).snapshots.update(snaps)
+    run_of(state).snapshots.update(snaps)
     previous, cluster_module._CURRENT = cluster_module._CURRENT, model
     try:
         yield state
@@ -168,7 +168,7 @@ def test_tarball_goes_from_here_to_the_master_and_spreads_from_there() -> None:
     assert run(release.tarball_uploaded, "server06", BARE)[0] == []
     down, _ = run(release.tarball_distributed, "server06", BARE)
     # one call: the chain (run once for all nodes) or, failing that, a copy from a holder, each
-    # verified on arrival and renamed (operations/fanout.py)
+    # verified on arrival and renamed (runtime/fanout.py)
     assert len(down) == 1 and down[0].startswith("call _receive(")
     assert run(release.tarball_distributed, "server08", BARE)[0] == []
 
@@ -402,7 +402,7 @@ def test_a_lock_holder_that_is_gone_or_a_zombie_is_dead_and_one_that_runs_is_not
     import socket
     import time
 
-    from operations.lock import dead_holder
+    from runtime.lock import dead_holder
 
     here = socket.gethostname()
     since = "since 2026-01-01T00:00:00+0000"

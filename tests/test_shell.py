@@ -7,7 +7,7 @@ import subprocess
 
 from tests.labutil import PROJECT
 
-SCRIPTS = ("setup.sh", "demo.sh", ".ci/run", "tests/chain_attack.sh", "lab/floor.sh", "operations/relay.sh")
+SCRIPTS = ("setup.sh", "demo.sh", ".ci/run", "tests/chain_attack.sh", "lab/floor.sh", "runtime/relay.sh")
 
 
 def test_our_shell_scripts_are_shellcheck_clean() -> None:

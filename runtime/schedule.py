@@ -21,14 +21,15 @@ import gevent.lock
 from pyinfra import logger, state
 
 from cluster import MASTER_ONLY_ENV, WORKER_ONLY_ENV, Cluster
-from facts.node import NodeSnapshot, run_of
+from facts.node import NodeSnapshot
 from layout import DEFAULT_RAM_FOLDER
 from operations.util import cluster
-from resources import IN_SYNC, Verdict, node_verdicts, read_all
+from resources import IN_SYNC, Verdict, node_verdicts
+from runtime.run import read_all, run_of
 
 
 @dataclass(frozen=True)
-class Plan:
+class Schedule:
     """Decisions that span nodes, taken once per run before anything changes."""
 
     stop_first: frozenset[str]  # nodes whose daemons stop before their release folder is replaced
@@ -45,25 +46,27 @@ class Plan:
     why: str
 
 
-def plan() -> Plan:
-    """The run's :class:`Plan`, from the same verdicts the drift report prints; computed on the
+def schedule() -> Schedule:
+    """The run's :class:`Schedule`, from the same verdicts the drift report prints; computed on the
     first call (before any change) and kept for the run, as a restart must be decided on what
     was, not on what the run has already fixed."""
     run = run_of(state)
     # pyinfra prepares the hosts in parallel greenlets: the first computes, the others wait.
-    with run.locks.setdefault("plan", gevent.lock.Semaphore()):
-        if "plan" not in run.memo:
+    with run.locks.setdefault("schedule", gevent.lock.Semaphore()):
+        if "schedule" not in run.memo:
             snaps = _read()
-            run.memo["plan"] = decide(cluster(), snaps)
+            run.memo["schedule"] = decide(cluster(), snaps)
             if isinstance(state.limit_hosts, list):
                 for line in outside_limit(
-                    cluster(), snaps, run.memo["plan"], {h.name for h in state.limit_hosts}
+                    cluster(), snaps, run.memo["schedule"], {h.name for h in state.limit_hosts}
                 ):
                     logger.warning(line)
-        return run.memo["plan"]
+        return run.memo["schedule"]
 
 
-def outside_limit(c: Cluster, snaps: dict[str, NodeSnapshot | None], p: Plan, limit: set[str]) -> list[str]:
+def outside_limit(
+    c: Cluster, snaps: dict[str, NodeSnapshot | None], p: Schedule, limit: set[str]
+) -> list[str]:
     """What a run limited to ``limit`` (pyinfra's --limit) leaves undone on the other hosts:
     it changes only the hosts it names, and says so rather than leave it unsaid."""
     lines = []
@@ -100,7 +103,7 @@ def ram_folder_of(snap: NodeSnapshot) -> str:
     return snap.alluxio_env.settings.get("ALLUXIO_RAM_FOLDER") or DEFAULT_RAM_FOLDER
 
 
-def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
+def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     verdicts: dict[str, dict[str, Verdict]] = {n: node_verdicts(c, n, snaps) for n in c.names}
     reachable = {n: s for n, s in snaps.items() if s is not None}
 
@@ -156,7 +159,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Plan:
     services_off = any(verdicts[n]["services"].status != IN_SYNC for n in reachable)
     reasons = master_reasons + [r for w in changed for r in workers[w]]
     reasons += [f"retire {n}" for n in sorted(retire)]
-    return Plan(
+    return Schedule(
         stop_first=stop_first,
         switch=switch,
         start_master=start_master,

@@ -26,11 +26,10 @@ from pyinfra.api import Host, State
 from pyinfra.api.state import BaseStateCallback
 
 from cluster import current
-from facts import privilege
-from facts.node import run_of
 from layout import LOCK
 from refusal import RefusedError
-from runtime import pyinfra_patches
+from runtime import privilege, pyinfra_patches
+from runtime.run import run_of
 
 EXPIRES_MINUTES = 60
 _OWNER = re.compile(r"^(?P<user>\S+)@(?P<host>\S+) pid (?P<pid>\d+) since \S+$")

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The tarball chain's relay: what each node runs, sent by operations/fanout.py (comment lines
+# The tarball chain's relay: what each node runs, sent by runtime/fanout.py (comment lines
 # are stripped before it is sent). See fanout.py's notes on trust.
 #
 # It runs as `sh -c "$(echo R | base64 -d)" relay CFG I [STEP KH]`: CFG the chain's settings

@@ -176,7 +176,7 @@ def copy_command(path: str, target: str, part: str, size: int) -> str:
 
 # ----- the chain --------------------------------------------------------------------------------
 def relay_script() -> str:
-    """operations/relay.sh as sent: its comment lines left out (it travels inside a command
+    """runtime/relay.sh as sent: its comment lines left out (it travels inside a command
     line and a forced command)."""
     text = Path(__file__).with_name("relay.sh").read_text()
     return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("#"))
@@ -193,7 +193,7 @@ def relay_script() -> str:
 # chain key is authorized anywhere, and each node can do one thing only: hand a stream to its
 # successor's receive step, which checks the stream's sha256 before anything uses it.
 #
-# The relay itself is shell: operations/relay.sh (what it does, step by step, is said there).
+# The relay itself is shell: runtime/relay.sh (what it does, step by step, is said there).
 RELAY = relay_script()
 LINKS_AT_ONCE = 16  # hops the master links at the same time
 # Where the hop key may be used from, and for what alone (no "restrict": OpenSSH 7.2+).

@@ -8,8 +8,8 @@ from dataclasses import replace
 from cluster import Cluster
 from facts.release import InstallState, ReleasesState
 from facts.services import WorkerList
-from operations.plan import decide, env_changes
 from resources import journal, old_releases, services
+from runtime.schedule import decide, env_changes
 from tests.recorded import cluster, snapshots, with_file
 
 C = cluster()
