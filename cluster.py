@@ -240,7 +240,7 @@ class Cluster(BaseModel):
 
 
 # ----- building and validating -----------------------------------------------------------
-MASTER_GROUP, WORKERS_GROUP, RETIRED_GROUP = "alluxio_master", "alluxio_workers", "alluxio_retired"
+MASTER_GROUP, WORKERS_GROUP = "alluxio_master", "alluxio_workers"  # any other host: managed, no daemon
 _CURRENT: Cluster | None = None
 
 

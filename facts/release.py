@@ -11,7 +11,7 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from facts.probe import ABSENT, FileState, Item, items_command, parse_probe
-from layout import BACKUPS, MARKER, MISSING, launcher_shape
+from layout import MARKER, MISSING, launcher_shape
 
 
 def sidecar(tarball: str) -> str:
@@ -83,18 +83,11 @@ class InstallState:
     marker: str | None = None  # "sha256 release" of the completed extraction
     entries: dict[str, Entry] | None = None  # relative path -> entry (run-time files left out)
     partial: bool = False  # an interrupted extraction's folder is lying around
-    formatted: bool = False  # journal/_format_* exists
     # Files hashed in this reading (path -> sha256): those not in the verified record, or
     # changed in size or ctime since it was written. Every other recorded file still holds the
     # content that was verified against the tarball.
     digests: dict[str, str] = field(default_factory=dict)
     recorded: int = 0  # files in the record
-
-
-def record_path(install_dir: str) -> str:
-    """The completion marker: ``sha256 release`` on its first line, then one line per verified
-    file: ``sha256 size ctime path`` (ctime as find's %C@: it changes with every write)."""
-    return f"{install_dir}/{MARKER}"
 
 
 # Reads find's "type owner group mode size ctime path" lines of the release and prints them as
@@ -132,8 +125,10 @@ class InstallDir(FactBase[InstallState]):
     Returns the extracted release: whether it exists, its completion marker, every entry's type,
     owner, mode and size (the daemons' run-time files left out: the journal's and the local
     under storage's contents, ``logs/*.log``, ``logs/*.out``), the sha256 of every file changed
-    since the verified record (or missing from it), whether an interrupted extraction left its
-    folder, and whether the journal was formatted.
+    since the verified record (or missing from it), and whether an interrupted extraction left
+    its folder. The completion marker holds ``sha256 release`` on its first line, then one line
+    per verified file: ``sha256 size ctime path`` (ctime as find's %C@: it changes with every
+    write).
     """
 
     @override
@@ -153,7 +148,6 @@ class InstallDir(FactBase[InstallState]):
         return (
             f"[ -e {p} ] && echo partial; "
             f"if [ -d {d} ]; then echo present; "
-            f'for j in {d}/journal/_format_*; do [ -e "$j" ] && echo formatted; break; done; '
             # two processes when nothing changed: find lists, awk reads the record and compares
             f"{listing} | D={d} awk -v rec={d}/{MARKER} -v marker={MARKER} "
             f"{shlex.quote(_CHANGED_SINCE_RECORD)}; "
@@ -162,7 +156,7 @@ class InstallDir(FactBase[InstallState]):
 
     @override
     def process(self, output: Iterable[str]) -> InstallState:
-        present, formatted, is_partial = False, False, False
+        present, is_partial = False, False
         marker: str | None = None
         recorded = 0
         entries: dict[str, Entry] = {}
@@ -172,8 +166,6 @@ class InstallDir(FactBase[InstallState]):
                 is_partial = True
             elif line == "present":
                 present = True
-            elif line == "formatted":
-                formatted = True
             elif line.startswith("marker "):
                 marker = line[len("marker ") :].strip()
             elif line.startswith("recorded ") and line[len("recorded ") :].strip().isdigit():
@@ -188,7 +180,7 @@ class InstallDir(FactBase[InstallState]):
                     digests[path] = digest
         if not present:
             return InstallState(False, partial=is_partial)
-        return InstallState(True, marker, entries, is_partial, formatted, digests, recorded)
+        return InstallState(True, marker, entries, is_partial, digests, recorded)
 
 
 @dataclass(frozen=True)
@@ -221,42 +213,37 @@ class Launcher(FactBase[LauncherState]):
 
 @dataclass(frozen=True)
 class ReleasesState:
-    """The release folders and tarballs beside the declared one, and the journal's backups."""
+    """The release folders beside the declared one, and which hold a journal."""
 
     folders: dict[str, float]  # release folder name -> when its extraction completed (0: never)
     journals: tuple[str, ...]  # folders holding a formatted journal (journal/_format_*)
-    tarballs: tuple[str, ...]  # alluxio-*.tar.gz file names in the install root
-    backups: tuple[str, ...]  # journal backups, oldest first
 
 
 class Releases(FactBase[ReleasesState]):
     """
     Returns every ``alluxio-*`` release folder in ``install_root`` (with the time its
-    extraction completed), those that hold a formatted journal, the release tarballs there, and
-    the journal backups kept in ``backups``.
+    extraction completed), and those that hold a formatted journal.
     """
 
     @override
     @staticmethod
     def default() -> ReleasesState:
-        return ReleasesState({}, (), (), ())
+        return ReleasesState({}, ())
 
     @override
-    def command(self, install_root: str = "/opt", backups: str = BACKUPS) -> str:
-        r, b = shlex.quote(install_root), shlex.quote(backups)
+    def command(self, install_root: str = "/opt") -> str:
+        r = shlex.quote(install_root)
         return (
             # the shell's globs and expansions, a process only for a completed folder's time
             f'for d in {r}/alluxio-*/; do [ -d "$d" ] || continue; n=${{d%/}}; n=${{n##*/}}; w=0; '
             f'[ -f "$d{MARKER}" ] && w=$(stat -c %Y "$d{MARKER}" 2>/dev/null); echo "folder ${{w:-0}} $n"; '
-            'for j in "$d"journal/_format_*; do [ -e "$j" ] && echo "journal $n"; break; done; done; '
-            f'for t in {r}/alluxio-*.tar.gz; do [ -f "$t" ] && echo "tarball ${{t##*/}}"; done; '
-            f'for k in {b}/*; do [ -e "$k" ] && echo "backup ${{k##*/}}"; done'
+            'for j in "$d"journal/_format_*; do [ -e "$j" ] && echo "journal $n"; break; done; done'
         )
 
     @override
     def process(self, output: Iterable[str]) -> ReleasesState:
         folders: dict[str, float] = {}
-        journals, tarballs, backups = [], [], []
+        journals: list[str] = []
         for line in output:
             kind, _, rest = line.partition(" ")
             if kind == "folder":
@@ -264,8 +251,4 @@ class Releases(FactBase[ReleasesState]):
                 folders[name] = float(when) if when.isdigit() else 0.0
             elif kind == "journal":
                 journals.append(rest)
-            elif kind == "tarball":
-                tarballs.append(rest)
-            elif kind == "backup":
-                backups.append(rest)
-        return ReleasesState(folders, tuple(journals), tuple(tarballs), tuple(sorted(backups)))
+        return ReleasesState(folders, tuple(journals))

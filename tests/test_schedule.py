@@ -150,7 +150,7 @@ def test_a_worker_the_inventory_does_not_know_is_named_not_acted_on() -> None:
 
 def test_only_the_previous_release_stays_beside_the_declared_one() -> None:
     snap = CONVERGED["server06"]
-    many = ReleasesState({"alluxio-1.2.0": 300.0, "alluxio-1.3.0": 200.0, "alluxio-1.1.0": 100.0}, (), (), ())
+    many = ReleasesState({"alluxio-1.2.0": 300.0, "alluxio-1.3.0": 200.0, "alluxio-1.1.0": 100.0}, ())
     v = old_releases(C, replace(snap, releases=many))
     assert (
         v.status == "drifted"
