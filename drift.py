@@ -3,7 +3,7 @@
     python drift.py inventory.py [--json] [--limit HOST] [--data KEY=VALUE] [--ssh-user ...]
 
 The same inventory, model (``cluster.py``), facts (one command per node, ``facts/node.py``) and
-comparison (``resources.py``) as the deploy, so the report predicts exactly what the next
+comparison (``resources/``) as the deploy, so the report predicts exactly what the next
 converge changes. Exit codes, for schedulers: 0 everything in sync; 2 drift found; 1 could not
 decide (an unreachable host, an invalid inventory), after printing what could be read.
 """

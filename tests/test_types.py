@@ -10,8 +10,8 @@ from pathlib import Path
 from tests.labutil import PROJECT
 
 CODE = (
-    "cluster.py", "layout.py", "resources.py", "refusal.py", "drift.py", "status.py", "deploy.py",
-    "inventory.py", "facts", "operations", "runtime",
+    "cluster.py", "layout.py", "refusal.py", "drift.py", "status.py", "deploy.py",
+    "inventory.py", "facts", "operations", "resources", "runtime",
 )  # fmt: skip
 
 

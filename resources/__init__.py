@@ -1,0 +1,101 @@
+"""Desired against actual, per resource: the one comparison deploy, dry run and drift share.
+
+Each function takes the :class:`~cluster.Cluster` (desired) and node snapshots (actual, from
+``facts.node``) and returns a :class:`Verdict`: a status, one-line desired and actual, and for
+text resources the full desired content and a unified diff. Operations act on verdicts; the
+drift report prints them. Nothing here touches a host: the snapshots are read by ``runtime/run.py``.
+
+One module per family, as in ``facts/`` and ``operations/``; this one says which resources
+each node has and decides one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cluster import Cluster
+from facts.node import NodeSnapshot
+from resources.conf import alluxio_env, workers_file
+from resources.hosts import etc_hosts
+from resources.journal import journal
+from resources.release import install_dir, launcher, old_releases, tarball
+from resources.services import services
+from resources.ssh import authorized_keys, known_hosts, master_public_key, ssh_keypair
+from resources.verdict import (
+    DRIFTED,
+    IN_SYNC,
+    MISSING_STATUS,
+    UNREACHABLE,
+    Details,
+    FileChange,
+    Verdict,
+    unified,
+)
+
+__all__ = [
+    "DRIFTED", "IN_SYNC", "MISSING_STATUS", "UNREACHABLE", "Details", "FileChange", "Verdict", "alluxio_env",
+    "authorized_keys", "etc_hosts", "install_dir", "journal", "known_hosts", "launcher", "node_verdicts",
+    "old_releases", "resources_of", "services", "ssh_keypair", "tarball", "unified", "verdict_of",
+    "workers_file",
+]  # fmt: skip
+
+NODE_RESOURCES = (
+    "etc_hosts",
+    "authorized_keys",
+    "tarball",
+    "install_dir",
+    "alluxio_env",
+    "workers_file",
+    "launcher",
+    "services",
+    "old_releases",
+)
+MASTER_RESOURCES = ("ssh_keypair", "known_hosts", "journal")
+
+
+def verdict_of(
+    cluster: Cluster, name: str, resource: str, nodes: Mapping[str, NodeSnapshot | None]
+) -> Verdict:
+    """Node ``name``'s verdict on one ``resource``; ``nodes`` holds the snapshots it needs
+    (the node's, the master's, and for ``known_hosts`` every node's)."""
+    snap = nodes.get(name)
+    if snap is None:
+        return Verdict(resource, UNREACHABLE, "-", "unreachable")
+    master_snap = nodes.get(cluster.master)
+    match resource:
+        case "etc_hosts":
+            return etc_hosts(cluster, snap)
+        case "authorized_keys":
+            return authorized_keys(cluster, snap, master_public_key(master_snap))
+        case "tarball":
+            return tarball(cluster, snap)
+        case "install_dir":
+            return install_dir(cluster, snap)
+        case "alluxio_env":
+            return alluxio_env(cluster, snap)
+        case "workers_file":
+            return workers_file(cluster, snap)
+        case "launcher":
+            return launcher(cluster, snap)
+        case "services":
+            return services(cluster, name, snap, master_snap)
+        case "old_releases":
+            return old_releases(cluster, snap)
+        case "journal" if name == cluster.master:
+            return journal(cluster, snap)
+        case "ssh_keypair" if name == cluster.master:
+            return ssh_keypair(cluster, snap)
+        case "known_hosts" if name == cluster.master:
+            return known_hosts(cluster, snap, nodes)
+    raise KeyError(f"{resource} is not a resource of {name}")
+
+
+def resources_of(cluster: Cluster, name: str) -> tuple[str, ...]:
+    return NODE_RESOURCES + (MASTER_RESOURCES if name == cluster.master else ())
+
+
+def node_verdicts(
+    cluster: Cluster, name: str, nodes: Mapping[str, NodeSnapshot | None]
+) -> dict[str, Verdict]:
+    """Every resource of node ``name``; ``nodes`` holds the snapshots of all nodes."""
+    return {r: verdict_of(cluster, name, r, nodes) for r in resources_of(cluster, name)}
