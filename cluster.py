@@ -1,22 +1,17 @@
 """The desired state of the cluster: one pydantic model, validated before any host is contacted.
 
-``inventory.py`` declares the topology and calls :func:`declare` with pyinfra's ``--data``
-values; the deploy, the dry run and the drift report all read the same :class:`Cluster` through
-:func:`current`. The model only validates and derives: every desired file content, path and
-list the facts are compared with comes from here.
+``inventory.py`` declares the topology; ``runtime/declaration.py`` hands pyinfra's inventory and
+data to :func:`declare`, and the deploy, the dry run and the drift report all read the same
+:class:`Cluster` (``runtime.declaration.current``). The model only validates and derives: every
+desired file content, path and list the facts are compared with comes from here.
 """
 
 from __future__ import annotations
 
-import difflib
-import gzip
-import hashlib
 import ipaddress
 import re
 import shlex
-import tarfile
-import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -34,7 +29,6 @@ from layout import (
     launcher_shape,
     patch_launcher,
 )
-from runtime import pyinfra_patches
 
 DATA_KEYS: dict[str, str] = {
     "alluxio_tarball": "local path of the release tarball (required)",
@@ -82,70 +76,6 @@ class Tarball(BaseModel):
     top: str
     members: tuple[Member, ...]
     launcher: str  # bin/alluxio-workers.sh as shipped
-
-    @classmethod
-    def read(cls, path: str, release: str, source: str = "--data") -> Tarball:
-        where = f"{source} alluxio_tarball={path!r}"
-        file = Path(path).expanduser()
-        if not file.is_file():
-            raise InventoryError(f"{where}: no such file")
-        digest = hashlib.sha256()
-        with open(file, "rb") as raw:
-            for block in iter(lambda: raw.read(1 << 20), b""):
-                digest.update(block)
-        members: list[Member] = []
-        tops: set[str] = set()
-        launcher = ""
-        try:
-            # one streaming pass: every member's type, mode, size and content digest
-            with tarfile.open(file, "r|gz") as tar:
-                for entry in tar:
-                    top, _, rest = entry.name.rstrip("/").partition("/")
-                    tops.add(top)
-                    if not rest:
-                        continue
-                    if rest.startswith("/") or ".." in rest.split("/") or any(c in rest for c in "\n\r\0"):
-                        raise InventoryError(f"{where}: unsafe member name {entry.name!r}")
-                    member_digest = None
-                    if entry.isfile():
-                        # in blocks: a member may be most of the tarball (the jars)
-                        reader, hashed = tar.extractfile(entry), hashlib.sha256()
-                        assert reader is not None  # a regular file
-                        while block := reader.read(1 << 20):
-                            hashed.update(block)
-                            if rest == LAUNCHER_PATH:
-                                launcher += block.decode("utf-8", "surrogateescape")
-                        member_digest = hashed.hexdigest()
-                    members.append(
-                        Member(
-                            path=rest,
-                            kind=_kind(entry),
-                            size=entry.size if entry.isfile() else 0,
-                            mode=f"{entry.mode & 0o7777:o}",
-                            sha256=member_digest,
-                        )
-                    )
-        except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
-            raise InventoryError(f"{where}: not a gzip tar archive ({exc})") from None
-        if tops != {release}:
-            raise InventoryError(
-                f"{where}: top directory is {', '.join(sorted(tops)) or 'missing'}, "
-                f"not the declared release {release}"
-            )
-        if not launcher:
-            raise InventoryError(f"{where}: has no {release}/{LAUNCHER_PATH}")
-        return cls(
-            local_path=str(file.resolve()),
-            sha256=digest.hexdigest(),
-            size=file.stat().st_size,
-            top=release,
-            members=tuple(members),
-            launcher=launcher,
-        )
-
-
-def _kind(entry: tarfile.TarInfo) -> str:
-    return "d" if entry.isdir() else "l" if entry.issym() else "f"
 
 
 class Node(BaseModel):
@@ -241,123 +171,6 @@ class Cluster(BaseModel):
 
 # ----- building and validating -----------------------------------------------------------
 MASTER_GROUP, WORKERS_GROUP = "alluxio_master", "alluxio_workers"  # any other host: managed, no daemon
-_CURRENT: Cluster | None = None
-
-
-def current() -> Cluster:
-    """The cluster of this process: built (once) from pyinfra's inventory, see :func:`build`."""
-    global _CURRENT
-    if _CURRENT is None:
-        from pyinfra.context import ctx_state
-
-        inventory = getattr(ctx_state.get(), "inventory", None) if ctx_state.isset() else None
-        if inventory is None:
-            raise InventoryError("no cluster declared: use the project's inventory.py")
-        _CURRENT = build(inventory)
-    return _CURRENT
-
-
-def known_data_keys() -> set[str]:
-    from pyinfra.api.arguments import all_global_arguments
-    from pyinfra.connectors.ssh import connector_data_meta
-
-    return set(DATA_KEYS) | set(connector_data_meta) | {n for n, _ in all_global_arguments()}
-
-
-# Hosts every node must resolve without being managed, as inventory.py declares them.
-_RESOLVE_ONLY: dict[str, str] = {}
-
-
-def resolve_also(hosts: Mapping[str, str]) -> None:
-    """Called by inventory.py: names (-> addresses) every node resolves, not managed."""
-    _RESOLVE_ONLY.clear()
-    _RESOLVE_ONLY.update(hosts)
-
-
-def validate_before_connecting() -> None:
-    """Called by inventory.py: build the cluster from pyinfra's inventory (its groups and its
-    merged data, with pyinfra's precedence) once pyinfra has loaded it, and refuse a bad one
-    before any host is contacted. pyinfra offers no hook between loading the inventory and
-    connecting, so its state's ``init`` (which comes in between) is wrapped, on this run's
-    state only."""
-    from pyinfra.context import ctx_state
-
-    from refusal import RefusedError
-
-    if not ctx_state.isset():
-        return
-
-    def validate() -> None:
-        try:
-            current()
-        except InventoryError as error:
-            raise RefusedError(f"inventory: {error}") from None
-
-    pyinfra_patches.after_init(ctx_state.get(), validate)
-
-
-def data_source(inventory: Any, host: Any, key: str) -> str | None:
-    """Where ``host``'s value of ``key`` comes from, in pyinfra's order of precedence."""
-    if key in inventory.get_override_data():
-        return "--data"
-    if key in inventory.get_host_data(host.name):
-        return f"host {host.name}'s data in the inventory"
-    for group in reversed(host.groups):
-        if key in inventory.get_group_data(group):
-            return f"group_data/{group}.py"
-    if key in inventory.get_data():
-        return "group_data/all.py"
-    return None
-
-
-def build(inventory: Any) -> Cluster:
-    """The :class:`Cluster` of a pyinfra inventory: the master is the one host of the group
-    ``alluxio_master``, the workers the hosts of ``alluxio_workers`` (a host may be in both),
-    other hosts (``alluxio_retired``) are managed but run no daemon. The tool's data keys are
-    read as pyinfra reads any data (``--data``, host data, group data, ``group_data/all.py``)
-    and must be the same for every host. Raises :class:`InventoryError` naming what is wrong
-    and where it was set."""
-    hosts = list(inventory)
-    known = known_data_keys()
-    layers = [("--data", inventory.get_override_data())]
-    layers += [(f"host {h.name}'s data in the inventory", inventory.get_host_data(h.name)) for h in hosts]
-    layers += [(f"group_data/{g}.py", inventory.get_group_data(g)) for g in inventory.groups]
-    layers += [("group_data/all.py", inventory.get_data())]
-    for where, data in layers:
-        for key in data:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
-            if key not in known and close:
-                raise InventoryError(f"{where}: unknown data key {key!r} (did you mean {close[0]!r}?)")
-    masters = [h.name for h in inventory.get_group(MASTER_GROUP, [])]
-    if len(masters) > 1:
-        raise InventoryError(f"group {MASTER_GROUP}: exactly one master, got {', '.join(masters)}")
-    # by name: pyinfra keeps a group's hosts in the inventory's order, not the group's own
-    workers = sorted(h.name for h in inventory.get_group(WORKERS_GROUP, []))
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for key in DATA_KEYS:
-        seen = {h.name: (h.data.get(key, _UNSET), data_source(inventory, h, key)) for h in hosts}
-        distinct = {repr(v) for v, _ in seen.values()}
-        if len(distinct) > 1:
-            shown = "; ".join(
-                f"{n}: {'unset' if v is _UNSET else repr(v)} ({src or 'default'})"
-                for n, (v, src) in seen.items()
-            )
-            raise InventoryError(f"{key}: must be the same for every host, but {shown}")
-        value, source = next(iter(seen.values()), (_UNSET, None))
-        if value is not _UNSET:
-            values[key], sources[key] = value, source or "--data"
-    return declare(
-        [(h.name, {"ssh_hostname": h.data.get("ssh_hostname", h.name)}) for h in hosts],
-        masters[0] if masters else "",
-        workers,
-        dict(_RESOLVE_ONLY),
-        values,
-        sources,
-    )
-
-
-_UNSET: Any = object()
 
 
 def declare(
@@ -367,14 +180,15 @@ def declare(
     resolve_only: Mapping[str, str],
     data: Mapping[str, Any],
     sources: Mapping[str, str] | None = None,
+    read_tarball: Callable[[str, str, str], Tarball] | None = None,
 ) -> Cluster:
-    """Validate the inventory and its data, build the :class:`Cluster` and make it current.
+    """Validate the inventory and its data and build the :class:`Cluster`: nothing else (the
+    tarball is read by ``read_tarball``, :func:`tarball.read` unless another is given).
 
     ``hosts`` are the managed hosts as pyinfra inventory entries (name, host data); ``data``
     the tool's data keys, ``sources`` where each was set (``--data`` by default). Raises
     :class:`InventoryError` naming the field, the host and the source.
     """
-    global _CURRENT
     all_data = dict(data)
 
     def where(key: str) -> str:
@@ -459,9 +273,13 @@ def declare(
             "whole seconds, 1 to 86400"
         )
 
-    tarball = Tarball.read(tarball_path, f"alluxio-{version}", where("alluxio_tarball"))
+    if read_tarball is None:
+        from tarball import read  # it builds this module's Tarball
+
+        read_tarball = read
+    tarball = read_tarball(tarball_path, f"alluxio-{version}", where("alluxio_tarball"))
     _check_launcher(tarball, version)
-    _CURRENT = Cluster(
+    return Cluster(
         nodes=tuple(nodes),
         master=master,
         workers=tuple(workers),
@@ -475,7 +293,6 @@ def declare(
         health_seconds=health,
         master_start_seconds=master_start,
     )
-    return _CURRENT
 
 
 def _check_launcher(tarball: Tarball, version: str) -> None:

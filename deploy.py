@@ -12,7 +12,6 @@ operations by each host's sequence, so the master's sequence must hold them all.
 
 from pyinfra import host
 
-from cluster import current
 from operations import (
     conf,
     hosts,
@@ -24,6 +23,7 @@ from operations import (
     ssh,
 )
 from runtime import lock, pyinfra_patches, schedule
+from runtime.declaration import current
 
 pyinfra_patches.lighten()  # pyinfra's bookkeeping per operation and host, the same results cheaper
 

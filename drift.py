@@ -27,10 +27,11 @@ from pyinfra.context import ctx_config, ctx_inventory, ctx_state
 from pyinfra_cli.inventory import make_inventory
 from pyinfra_cli.util import parse_cli_arg
 
-from cluster import Cluster, InventoryError, build
+from cluster import Cluster, InventoryError
 from facts.node import NodeSnapshot
 from refusal import refuse
 from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts
+from runtime.declaration import build
 from runtime.run import read_all, run_of
 
 STATUSES = (IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE)

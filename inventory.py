@@ -24,7 +24,7 @@ Connection settings are pyinfra's own (``--ssh-user``, ``--sudo``, ``--data ssh_
 The cluster is built and validated from the loaded inventory before any host is contacted.
 """
 
-from cluster import resolve_also, validate_before_connecting
+from runtime.declaration import resolve_also, validate_before_connecting
 
 alluxio_master = [
     ("server08", {"ssh_hostname": "10.0.1.13"}),

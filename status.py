@@ -26,10 +26,11 @@ from pyinfra.context import ctx_config, ctx_state
 from pyinfra_cli.inventory import make_inventory
 from pyinfra_cli.util import parse_cli_arg
 
-from cluster import Cluster, InventoryError, build
+from cluster import Cluster, InventoryError
 from facts.services import LIVE_WITHIN_SECONDS, WorkerList, parse_worker_ages
 from layout import REST_PREFIX, WEB_PORT
 from refusal import refuse
+from runtime.declaration import build
 
 EXIT_LIVE, EXIT_UNDECIDED, EXIT_NOT_LIVE = 0, 1, 2
 

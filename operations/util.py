@@ -12,9 +12,10 @@ from pyinfra import host, logger, state
 from pyinfra.api import FileUploadCommand, FunctionCommand, Host, OperationError, State, StringCommand
 from pyinfra.api.command import PyinfraCommand
 
-from cluster import Cluster, current
+from cluster import Cluster
 from facts.node import NodeSnapshot
 from resources import FileChange, Verdict, resources_of, verdict_of
+from runtime.declaration import current
 from runtime.run import mark_changed, read, run_of
 
 INLINE_LIMIT = 48 * 1024  # bigger contents go by SFTP: a command line has its limits

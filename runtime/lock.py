@@ -25,10 +25,10 @@ from pyinfra import logger, state
 from pyinfra.api import Host, State
 from pyinfra.api.state import BaseStateCallback
 
-from cluster import current
 from layout import LOCK
 from refusal import RefusedError
 from runtime import privilege, pyinfra_patches
+from runtime.declaration import current
 from runtime.run import run_of
 
 EXPIRES_MINUTES = 60

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cluster import Cluster, Member, Node, Tarball
 from facts.node import NodeSnapshot, NodeState
+from tarball import read as read_tarball
 
 DATA = Path(__file__).parent / "data" / "node"
 NAMES = ("server08", "server06", "server07")
@@ -98,7 +99,7 @@ def record() -> None:
     lab.up()
     with tempfile.TemporaryDirectory() as folder:
         tarball = build(Path(folder))
-        t = Tarball.read(str(tarball), "alluxio-1.2.0")
+        t = read_tarball(str(tarball), "alluxio-1.2.0")
         lab.reset()
         for scenario in ("bare", "converged"):
             if scenario == "converged":

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pyinfra.api import Inventory
 
-from cluster import Cluster, InventoryError, build, declare
+from cluster import Cluster, InventoryError, declare
+from runtime.declaration import build
 
 HOSTS = [("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"})]
 

@@ -27,10 +27,10 @@ from pyinfra.api import (
 from pyinfra.api.state import StateStage
 from pyinfra.context import ctx_host, ctx_state
 
-import cluster as cluster_module
 from cluster import Cluster
 from facts.services import WorkerList
 from operations import conf, hosts, journal, preflight, release, services, ssh
+from runtime import declaration
 from runtime.run import run_of
 from tests.recorded import cluster, snapshots, with_file
 
@@ -47,11 +47,11 @@ def pyinfra_run(snaps: dict, executing: bool = False, model: Cluster = C) -> Ite
         state.current_stage = StateStage.Execute
         state.is_executing = True
     run_of(state).snapshots.update(snaps)
-    previous, cluster_module._CURRENT = cluster_module._CURRENT, model
+    previous, declaration._CURRENT = declaration._CURRENT, model
     try:
         yield state
     finally:
-        cluster_module._CURRENT = previous
+        declaration._CURRENT = previous
 
 
 def run(
