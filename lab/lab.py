@@ -15,13 +15,11 @@ every lab host) and ``hosts/<name>/`` (the host's ``etc`` overlay layer, ``root`
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pwd
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lab import topology
+from lab import processes, topology
+from lab.hostfiles import ETC_HOSTS, SSHD_CONFIG, SUDOERS
 
 PREFIX = "alab-"  # the namespaces of the default lab; ALLUXIO_LAB_PREFIX names another's
 BRIDGE = "br0"
@@ -57,41 +56,6 @@ LINK_RATE = re.compile(r"[1-9][0-9]*(\.[0-9]+)?[kmg]?bit")
 FLOORS = ("centos6", "centos7")
 FLOOR_PROGRAMS = ("tee", "sha256sum", "ssh-keygen", "ssh", "scp")
 ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # sshd's default for root
-
-SSHD_CONFIG = """\
-# sshd of one lab host (written by the lab).
-Port 22
-HostKey /etc/ssh/ssh_host_ed25519_key
-HostKey /etc/ssh/ssh_host_ecdsa_key
-HostKey /etc/ssh/ssh_host_rsa_key
-PidFile /run/sshd.pid
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-# VERBOSE logs every session started ("Starting session: command ..."): the benchmark counts them.
-LogLevel VERBOSE
-PrintMotd no
-MaxSessions 64
-MaxStartups 100:30:200
-Subsystem sftp internal-sftp
-"""
-
-# As on the post's CentOS: sudo refuses to run without a terminal (Alluxio issue #3891).
-SUDOERS = """\
-Defaults requiretty
-Defaults env_reset
-Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-root ALL=(ALL:ALL) ALL
-"""
-
-ETC_HOSTS = """\
-127.0.0.1\tlocalhost
-::1\tlocalhost ip6-localhost ip6-loopback
-ff02::1\tip6-allnodes
-ff02::2\tip6-allrouters
-"""
 
 
 class LabError(Exception):
@@ -153,7 +117,7 @@ class Lab:
     def owner(self) -> int | None:
         """PID of the process that claimed the lab (see ``claim``), if it still runs."""
         pid = self._state().get("owner")
-        return pid if isinstance(pid, int) and _alive(pid) else None
+        return pid if isinstance(pid, int) and processes.alive(pid) else None
 
     def claim(self, pid: int) -> None:
         """Record ``pid`` as the lab's user: a lab whose owner has died is stale (a killed
@@ -276,12 +240,12 @@ class Lab:
     def down(self) -> None:
         """Remove every namespace, process, route and folder the lab made. Idempotent."""
         for host in self._state()["hosts"].values():
-            _kill(int(host["pid"]))  # its PID namespace dies with it; unshare then exits
+            processes.kill(int(host["pid"]))  # its PID namespace dies with it; unshare then exits
         for ns in self._namespaces():
             self._kill_namespace(ns)
         for ns in self._namespaces():
             _run(["ip", "netns", "del", ns], check=False)
-        _reap_children()
+        processes.reap_children()
         if not _other_labs(self.control_ns):  # the route guards every lab on the machine
             _run(["ip", "route", "del", "unreachable", str(topology.SUBNET)], check=False)
         if self.root.exists():
@@ -463,7 +427,7 @@ class Lab:
 
     def _healthy(self, name: str) -> bool:
         host = self._state()["hosts"].get(name)
-        if not host or not _alive(int(host["pid"])):
+        if not host or not processes.alive(int(host["pid"])):
             return False
         if self.namespace(name) not in self._namespaces():
             return False
@@ -482,7 +446,7 @@ class Lab:
         """
         tcp = Path(f"/proc/{self.init_pid(name)}/net/tcp")  # the netns of the host's PID 1
         deadline = time.monotonic() + 10
-        while _listens_on(tcp, 22) != listening:
+        while processes.listens_on(tcp, 22) != listening:
             if time.monotonic() > deadline:
                 raise LabError(f"{name}: sshd {'never' if listening else 'still'} listens on 22")
             time.sleep(0.02)
@@ -648,7 +612,7 @@ class Lab:
         ns = self.namespace(name)
         host = self._state()["hosts"].get(name)
         if host:
-            _kill(int(host["pid"]))
+            processes.kill(int(host["pid"]))
         if ns in self._namespaces():
             self._kill_namespace(ns)
             _run(["ip", "netns", "del", ns], check=False)
@@ -665,13 +629,15 @@ class Lab:
         except OSError:
             return
         for _ in range(100):
-            pids = [pid for pid in _pids() if _same_netns(pid, target) and _alive(pid)]
+            pids = [
+                pid for pid in processes.pids() if processes.same_netns(pid, target) and processes.alive(pid)
+            ]
             if not pids:
                 return
             for pid in pids:
-                _kill(pid)
+                processes.kill(pid)
             time.sleep(0.05)
-            _reap_children()
+            processes.reap_children()
         raise LabError(f"processes in {ns} survived SIGKILL: {pids}")
 
 
@@ -702,46 +668,3 @@ def _check_unique(hosts: Mapping[str, str]) -> None:
 
 def _which(cmd: str) -> bool:
     return shutil.which(cmd, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is not None
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _reap_children() -> None:
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG) == (0, 0):
-                return
-        except ChildProcessError:
-            return
-
-
-def _listens_on(proc_net_tcp: Path, port: int) -> bool:
-    for line in proc_net_tcp.read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: TCP_LISTEN
-            return True
-    return False
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _pids() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
-
-
-def _same_netns(pid: int, target: os.stat_result) -> bool:
-    try:
-        st = os.stat(f"/proc/{pid}/ns/net")
-    except OSError:
-        return False
-    return (st.st_ino, st.st_dev) == (target.st_ino, target.st_dev)
