@@ -18,6 +18,7 @@ from operations.util import changes, cluster, file_commands, only_on_master, upl
 from runtime import privilege, schedule
 from runtime.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
 from runtime.run import run_of
+from scripts import program
 
 # What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
 # other steps manage (logs are merged in, see _fresh_extraction).
@@ -229,13 +230,7 @@ def _expected_sums(c: Cluster) -> str:
     )
 
 
-# Compares the expected digests (first input, "sha256  path") with openssl's "sha256 *path" lines
-# (second input): fails, naming them, unless every expected file was hashed to its digest.
-_COMPARE_SUMS = (
-    "NR == FNR { want[substr($0, 67)] = $1; n++; next } "
-    "{ p = substr($0, 67); if ((p in want) && want[p] == $1) { ok++; delete want[p] } } "
-    'END { for (p in want) print p ": FAILED"; exit ok != n }'
-)
+_COMPARE_SUMS = program(__file__, "compare_sums.awk")
 
 
 def _check_sums(sums: str) -> str:
@@ -249,11 +244,7 @@ def _check_sums(sums: str) -> str:
     )
 
 
-# Joins the expected digests (first input) with find's "size ctime path" lines (second input).
-_RECORD_LINES = (
-    "NR == FNR { sha[substr($0, 67)] = $1; next } "
-    "{ p = substr($0, length($1) + length($2) + 3); if (p in sha) print sha[p], $1, $2, p }"
-)
+_RECORD_LINES = program(__file__, "record_lines.awk")
 
 
 def _verify_and_record(c: Cluster, folder: str) -> str:

@@ -29,11 +29,11 @@ import secrets
 import shlex
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from gevent.event import Event
 
 from facts.ssh import CHAIN_SOCKETS, CHAIN_TAG
+from scripts import program
 
 FANOUT = 2  # copies one node sends in all: no link carries the tarball more than twice
 # The slowest link a copy is waited for (8 Mbit/s): a copy or stream slower than that, or one that
@@ -175,13 +175,6 @@ def copy_command(path: str, target: str, part: str, size: int) -> str:
 
 
 # ----- the chain --------------------------------------------------------------------------------
-def relay_script() -> str:
-    """runtime/relay.sh as sent: its comment lines left out (it travels inside a command
-    line and a forced command)."""
-    text = Path(__file__).with_name("relay.sh").read_text()
-    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("#"))
-
-
 # Trust, while the chain runs: the master's root logs in to the nodes with its own key, as the
 # post's trust allows. A node never logs in with the master's key or agent: each hop (from node
 # J-1 to node J; node 0 is the source) has a key pair of its own, made on the master for this
@@ -194,7 +187,7 @@ def relay_script() -> str:
 # successor's receive step, which checks the stream's sha256 before anything uses it.
 #
 # The relay itself is shell: runtime/relay.sh (what it does, step by step, is said there).
-RELAY = relay_script()
+RELAY = program(__file__, "relay.sh")
 LINKS_AT_ONCE = 16  # hops the master links at the same time
 # Where the hop key may be used from, and for what alone (no "restrict": OpenSSH 7.2+).
 HOP_OPTIONS = "no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding"

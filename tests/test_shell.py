@@ -20,3 +20,15 @@ def test_our_shell_scripts_parse_in_the_shell_they_name() -> None:
         shell = (PROJECT / script).read_text().splitlines()[0].removeprefix("#!").split()[-1].rsplit("/")[-1]
         done = subprocess.run([shell, "-n", script], cwd=PROJECT, capture_output=True, text=True)
         assert done.returncode == 0, (script, done.stderr)
+
+
+AWK = ("facts/changed_since_record.awk", "operations/compare_sums.awk", "operations/record_lines.awk")
+
+
+def test_our_awk_programs_parse() -> None:
+    """awk compiles a program before it reads input: one that does not parse fails here."""
+    for program in AWK:
+        done = subprocess.run(
+            ["awk", "-f", program, "/dev/null"], cwd=PROJECT, capture_output=True, text=True
+        )
+        assert (done.returncode, done.stderr) == (0, ""), program

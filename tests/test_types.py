@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.labutil import PROJECT
 
 CODE = (
-    "cluster.py", "layout.py", "tarball.py", "refusal.py", "drift.py", "status.py", "deploy.py",
+    "cluster.py", "layout.py", "tarball.py", "scripts.py", "refusal.py", "drift.py", "status.py", "deploy.py",
     "inventory.py", "facts", "operations", "resources", "runtime",
 )  # fmt: skip
 
