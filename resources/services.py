@@ -74,7 +74,13 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         else:
             have.append("no worker")
     details = Details(
-        down=tuple(problems), retire=retire, forget=forget, unknown_workers=unknown, silent=silent
+        down=tuple(problems),
+        retire=retire,
+        forget=forget,
+        unknown_workers=unknown,
+        silent=silent,
+        master_state=have[0] if name == cluster.master else "",
+        worker_state=have[-1] if name in cluster.workers else "",
     )
     drifted = bool(problems or retire or forget or unknown)
     status = (

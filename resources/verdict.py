@@ -67,6 +67,8 @@ class Details:
     forget: tuple[str, ...] = ()  # retired workers the master still lists
     unknown_workers: tuple[str, ...] = ()  # listed, not in the inventory
     silent: bool = False  # the worker runs from here, unheard by the master
+    master_state: str = ""  # on the master: "master down", "master from <folder>" (for reasons)
+    worker_state: str = ""  # on a worker: "worker down", "worker runs, but ..." (for reasons)
 
     @property
     def left_alone(self) -> bool:

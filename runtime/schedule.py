@@ -120,7 +120,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     if switch:
         master_reasons.append(f"version change ({journal.details.carry_from} -> {c.release})")
     if "master" in verdicts[c.master]["services"].details.down:
-        master_reasons.append(f"master: {verdicts[c.master]['services'].actual.split(',')[0]}")
+        master_reasons.append(f"master: {verdicts[c.master]['services'].details.master_state}")
     if c.master in stop_first:
         master_reasons.append(f"{c.master}'s release folder is replaced")
     master_snap = reachable.get(c.master)
@@ -138,7 +138,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         v = verdicts[w]["services"]
         # a worker the master cannot hear while the master restarts anyway: it may rejoin
         if "worker" in v.details.down and not (v.details.silent and start_master):
-            why.append(f"{w}: {v.actual}")
+            why.append(f"{w}: {v.details.worker_state}")
         if keys := env_changes(c, snap) - set(MASTER_ONLY_ENV):
             why.append(f"{w}'s settings ({', '.join(sorted(keys))})")
         if w in stop_first:
