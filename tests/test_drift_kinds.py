@@ -117,7 +117,17 @@ def test_prediction_equals_reality(case: str, converged: Lab, tarball: Path) -> 
     _, predicted, _ = dry_run(converged, tarball)
     assert matching(predicted, repaired), predicted
     run = converge(converged, tarball).ok()
-    assert changed_pairs(run) == predicted
+    changed = changed_pairs(run)
+    if case == "the master daemon killed":
+        # The workers kept running; whether each one's heartbeat outlived the master's absence
+        # (10 s in 1.2.0) is decided once the master serves again, as the dry run says ("heard
+        # from ... or then restarted"): a worker restarted then is named by the run.
+        extra = changed - predicted
+        assert predicted <= changed and {op for op, _ in extra} <= {ROLLING}, changed
+        for _, worker in extra:
+            assert re.search(rf"\[{worker}\].*did not rejoin the master within 10 s", run.stderr), worker
+    else:
+        assert changed == predicted
     code, document, _ = drift(converged, tarball)
     assert code == 0, not_in_sync(document)
     assert wait_worker_count(converged, 3) == 3
