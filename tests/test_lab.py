@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from lab import Lab, LabError, topology
-from lab.lab import REQUIRED_COMMANDS, _alive
+from lab.lab import REQUIRED_COMMANDS
+from lab.processes import alive
 from tests.labutil import ssh
 
 LAB_NET = ipaddress.ip_network("10.0.1.0/24")
@@ -238,7 +239,7 @@ def test_up_repairs_a_broken_host_and_down_removes_everything(lab: Lab) -> None:
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert lab.prefix not in netns
     assert not lab.root.exists()
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(alive(pid) for pid in pids)
     # The machine's guard route goes with the last lab (the demo's may be up beside the tests').
     others = [ns for ns in netns.split() if ns.endswith("-ctl")]
     routes = subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
@@ -287,7 +288,7 @@ def test_a_killed_sessions_lab_is_replaced_and_other_labs_are_left_alone(lab: La
         done = _session(tmp_path, ALLUXIO_TEST_LAB_DIR=str(stale.root), ALLUXIO_TEST_LAB_PREFIX=stale.prefix)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "removing a stale test lab" in done.stdout
-        assert not _alive(old_init)  # the stale lab's hosts were taken down ...
+        assert not alive(old_init)  # the stale lab's hosts were taken down ...
         assert not stale.root.exists()  # ... and the new session removed its own at its end
     finally:
         stale.down()
