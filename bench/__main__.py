@@ -34,7 +34,7 @@ from bench.baseline import post_by_hand
 from bench.inventories import PROJECT, cluster_of
 from demo_release import build
 from lab import Lab, topology
-from lab.lab import BRIDGE
+from lab.common import BRIDGE
 
 MASTER = "server08"
 BENCH_ROOT, BENCH_PREFIX = Path("/var/lib/alluxio-lab-bench"), "abench-"

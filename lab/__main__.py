@@ -12,7 +12,8 @@ import argparse
 import sys
 
 from lab import forward, topology
-from lab.lab import FLOORS, Lab, LabError
+from lab.common import FLOORS
+from lab.lab import Lab, LabError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import re
 import shutil
 import subprocess
 import sys
@@ -28,10 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from lab import processes, topology
+from lab.common import LabError
+from lab.common import run as _run
 from lab.hostfiles import ETC_HOSTS, SSHD_CONFIG, SUDOERS
+from lab.network import Network, _other_labs
+from lab.scenarios import Scenarios
 
 PREFIX = "alab-"  # the namespaces of the default lab; ALLUXIO_LAB_PREFIX names another's
-BRIDGE = "br0"
 HOSTINIT = Path(__file__).with_name("hostinit.py")
 
 # command -> Debian package, checked before anything is built.
@@ -50,23 +52,6 @@ REQUIRED_COMMANDS = {
 }
 
 # A link rate as tc writes it: 100mbit, 1gbit, 500kbit.
-LINK_RATE = re.compile(r"[1-9][0-9]*(\.[0-9]+)?[kmg]?bit")
-
-# Older userlands a host can be given (lab/floor.sh): the post's CentOS 6 and its successor 7.
-FLOORS = ("centos6", "centos7")
-FLOOR_PROGRAMS = ("tee", "sha256sum", "ssh-keygen", "ssh", "scp")
-ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # sshd's default for root
-
-
-class LabError(Exception):
-    """Something the operator must fix; the message says what."""
-
-
-def _run(argv: Sequence[str], check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess:
-    result = subprocess.run(list(argv), capture_output=True, text=True, **kwargs)
-    if check and result.returncode != 0:
-        raise LabError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()}")
-    return result
 
 
 def default_root() -> Path:
@@ -81,7 +66,7 @@ def default_prefix() -> str:
     return prefix
 
 
-class Lab:
+class Lab(Network, Scenarios):
     """The lab under ``root``; every method is safe to call on a half-built lab."""
 
     def __init__(self, root: Path | None = None, prefix: str | None = None) -> None:
@@ -175,36 +160,6 @@ class Lab:
         self._build([(n, ip) for n, ip in {**known, **wanted}.items() if not self._healthy(n)])
         return self.hosts()
 
-    def cap_links(self, rate: str | None) -> None:
-        """Cap every host's link at ``rate`` (tc's form: ``100mbit``) each way, as a NIC would:
-        what a host sends (its ``eth0``) and what it receives (the bridge's side of its pair), so
-        that copies between hosts meet a network bottleneck, not only the machine's shared
-        cores. None removes the caps. Hosts added later get the same cap."""
-        if rate is not None and not LINK_RATE.fullmatch(rate):
-            raise LabError(f"link rate {rate!r}: expected a rate as tc writes it, e.g. 100mbit or 1gbit")
-        state = self._state()
-        state["link_rate"] = rate
-        self._save(state)
-        for name, ip in self.hosts().items():
-            self._cap(name, ip, rate)
-
-    def link_rate(self) -> str | None:
-        return self._state().get("link_rate")
-
-    def _cap(self, name: str, ip: str, rate: str | None) -> None:
-        for ns, dev in ((self.namespace(name), "eth0"), (self.control_ns, _veth(ip))):
-            if rate is None:
-                _run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"], check=False)
-            else:
-                # a token bucket: a burst of 256 KiB, packets queued at most 100 ms beyond it
-                tbf = ["tbf", "rate", rate, "burst", "256kb", "latency", "100ms"]
-                _run(["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", dev, "root", *tbf])
-
-    def sent_bytes(self, name: str) -> int:
-        """Bytes host ``name`` has sent on its link (its eth0's counter)."""
-        out = _run(["ip", "-n", self.namespace(name), "-j", "-s", "link", "show", "eth0"]).stdout
-        return int(json.loads(out)[0]["stats64"]["tx"]["bytes"])
-
     def add(self, name: str, ip: str) -> None:
         """Add one host beyond the post's (the lab must be up)."""
         self.preflight()
@@ -262,92 +217,6 @@ class Lab:
             self.exec(name, ["/usr/sbin/sshd", "-E", str(self.host_dir(name) / "sshd.log")])
         self._wait_listening(name)
 
-    def set_floor(self, name: str, floor: str | None) -> None:
-        """Give host ``name`` an older userland for root's sessions (``floor``, one of
-        :data:`FLOORS`; None: the host's own): wrappers first on the PATH sshd gives root, which
-        refuse what that floor's tools lack with their own messages and log every call to
-        ``/root/.floor/calls`` (see ``lab/floor.sh``). Only the client tools are old: sshd
-        stays the host's."""
-        if floor is not None and floor not in FLOORS:
-            raise LabError(f"floor {floor!r}: one of {', '.join(FLOORS)}")
-        d = self.host_dir(name) / "root" / ".floor"
-        config = self.host_dir(name) / "etc" / "ssh" / "sshd_config"
-        lines = [line for line in config.read_text().splitlines() if not line.startswith("SetEnv PATH=")]
-        if floor is None:
-            shutil.rmtree(d, ignore_errors=True)
-        else:
-            (d / "bin").mkdir(parents=True, exist_ok=True)
-            (d / "floor").write_text(f"{floor}\n")
-            (d / "calls").write_text("")
-            for program in FLOOR_PROGRAMS:
-                shutil.copy(Path(__file__).with_name("floor.sh"), d / "bin" / program)
-                os.chmod(d / "bin" / program, 0o755)
-            lines.append(f"SetEnv PATH=/root/.floor/bin:{ROOT_PATH}")
-        config.write_text("\n".join(lines) + "\n")
-        self.stop(name)
-        self.start(name)
-
-    def set_journal_replay(self, name: str, seconds: int) -> None:
-        """Make the demo master of host ``name`` take ``seconds`` to replay its journal before
-        it serves, as a real one with a large namespace does (0: at once). A setting of the
-        lab, read by the demo master at its start; the tool never sees it."""
-        setting = self.host_dir(name) / "etc" / "alluxio-demo" / "journal-replay-seconds"
-        if seconds <= 0:
-            setting.unlink(missing_ok=True)
-            return
-        setting.parent.mkdir(parents=True, exist_ok=True)
-        setting.write_text(f"{seconds}\n")
-
-    def floor_calls(self, name: str) -> list[str]:
-        """Every call of a floor tool on ``name`` since its floor was set: "PROGRAM ARGS"."""
-        calls = self.host_dir(name) / "root" / ".floor" / "calls"
-        return calls.read_text().splitlines() if calls.exists() else []
-
-    def add_operator(
-        self, user: str = "ops", password: str | None = None, root_from_control: bool = False
-    ) -> None:
-        """On every host, an operator account as most sites have: ``user`` logs in with the lab's
-        control key and may run anything through sudo (without a password, or with
-        ``password``), under the hosts' ``Defaults requiretty``; and unless
-        ``root_from_control``, root may no longer log in from the control side
-        (``PermitRootLogin no`` for its address), while the hosts' root still reach each other."""
-        key = Path(f"{self.control_key}.pub").read_text().strip()
-        rule = f"{user} ALL=(ALL:ALL) {'' if password else 'NOPASSWD: '}ALL"
-        setup = (
-            f"id -u {user} >/dev/null 2>&1 || useradd -m -s /bin/bash {user}; "
-            f"mkdir -p /home/{user}/.ssh && echo '{key}' > /home/{user}/.ssh/authorized_keys && "
-            f"chmod 700 /home/{user}/.ssh && chmod 600 /home/{user}/.ssh/authorized_keys && "
-            f"chown -R {user}:{user} /home/{user}/.ssh && "
-            f"grep -qxF '{rule}' /etc/sudoers || echo '{rule}' >> /etc/sudoers"
-        )
-        # a password for sudo, or none at all: "*", not the locked "!" sshd turns away
-        setup += f" && echo '{user}:{password}' | chpasswd" if password else f" && usermod -p '*' {user}"
-        for name in self.hosts():
-            done = self.exec(name, ["sh", "-c", setup])
-            if done.returncode != 0:
-                raise LabError(f"{name}: could not add the operator {user}: {done.stderr.strip()}")
-            if not root_from_control:
-                # inside the host: its /etc is an overlay, not to be written behind its back
-                deny = f"Match Address {topology.CONTROL_IP}\n    PermitRootLogin no\n"
-                conf = "/etc/ssh/sshd_config"
-                script = f"grep -q '^Match Address' {conf} || printf '{deny}' >> {conf}"
-                self.exec(name, ["sh", "-c", script], check=True)
-                self.stop(name)
-                self.start(name)
-
-    def rekey(self, name: str) -> None:
-        """Give a host new host keys, as a reinstall would; the control side learns them (an
-        operator who reinstalled a node checks its new key before trusting it)."""
-        # Inside the host: its /etc is an overlay, whose upper layer must not be written behind
-        # its back while mounted.
-        regenerate = "rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub && ssh-keygen -q -A"
-        done = self.exec(name, ["sh", "-c", regenerate])
-        if done.returncode != 0:
-            raise LabError(f"{name}: could not make new host keys: {done.stderr.strip()}")
-        self.stop(name)
-        self.start(name)
-        self._write_known_hosts()
-
     # ----- running commands --------------------------------------------------------------
     def run_argv(self, argv: Sequence[str]) -> list[str]:
         """``argv`` wrapped to run in the control namespace, with the lab's ssh dir as ~/.ssh.
@@ -388,42 +257,6 @@ class Lab:
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
         return subprocess.run(self.exec_argv(name, argv), **kwargs)
-
-    # ----- internals ---------------------------------------------------------------------
-    def _namespaces(self) -> list[str]:
-        out = _run(["ip", "netns", "list"], check=False).stdout
-        return [line.split()[0] for line in out.splitlines() if line.startswith(self.prefix)]
-
-    def _ensure_control(self) -> None:
-        if self.control_ns not in self._namespaces():
-            _run(["ip", "netns", "add", self.control_ns])
-        ns = ["ip", "-n", self.control_ns]
-        _run([*ns, "link", "set", "lo", "up"])
-        if _run([*ns, "link", "show", BRIDGE], check=False).returncode != 0:
-            _run([*ns, "link", "add", BRIDGE, "type", "bridge"])
-            _run([*ns, "addr", "add", f"{topology.CONTROL_IP}/24", "dev", BRIDGE])
-        # A fixed address: a bridge takes its lowest port's otherwise, which changes as hosts
-        # come and go, and hosts would keep sending to the old one from their ARP cache.
-        _run([*ns, "link", "set", BRIDGE, "address", _mac(str(topology.CONTROL_IP))])
-        _run([*ns, "link", "set", BRIDGE, "up"])
-        # Belt and braces: from the machine's own namespace the lab's subnet is unreachable.
-        _run(["ip", "route", "replace", "unreachable", str(topology.SUBNET)])
-        if not self.control_key.exists():
-            self.control_ssh.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _run(
-                [
-                    "ssh-keygen",
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-C",
-                    "lab-control",
-                    "-f",
-                    str(self.control_key),
-                ]
-            )
 
     def _healthy(self, name: str) -> bool:
         host = self._state()["hosts"].get(name)
@@ -518,40 +351,6 @@ class Lab:
         auth.write_text(Path(f"{self.control_key}.pub").read_text())
         os.chmod(auth, 0o600)
 
-    def _plumb(self, name: str, ip: str) -> None:
-        ns = self.namespace(name)
-        veth = _veth(ip)
-        # A namespace being torn down can keep its veth pair a moment: remove it from our side.
-        _run(["ip", "-n", self.control_ns, "link", "del", veth], check=False)
-        _run(["ip", "netns", "add", ns])
-        _run(["ip", "-n", ns, "link", "set", "lo", "up"])
-        _run(
-            [
-                "ip",
-                "-n",
-                self.control_ns,
-                "link",
-                "add",
-                veth,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                ns,
-            ]
-        )
-        _run(["ip", "-n", self.control_ns, "link", "set", veth, "master", BRIDGE, "up"])
-        # The same MAC for the same address, whenever the host is rebuilt: the other hosts' and
-        # the control side's ARP caches stay right (a new MAC went unanswered for up to a minute).
-        _run(["ip", "-n", ns, "link", "set", "eth0", "address", _mac(ip)])
-        _run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0"])
-        _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
-        rate = self._state().get("link_rate")
-        if rate:
-            self._cap(name, ip, rate)
-
     def _spawn(self, name: str) -> subprocess.Popen:
         d = self.host_dir(name)
         (d / "ready").unlink(missing_ok=True)
@@ -621,41 +420,6 @@ class Lab:
             self._save(state)
         if self.host_dir(name).exists():
             shutil.rmtree(self.host_dir(name))
-
-    def _kill_namespace(self, ns: str) -> None:
-        """SIGKILL every process in network namespace ``ns``, by PID, and wait for them."""
-        try:
-            target = os.stat(f"/run/netns/{ns}")
-        except OSError:
-            return
-        for _ in range(100):
-            pids = [
-                pid for pid in processes.pids() if processes.same_netns(pid, target) and processes.alive(pid)
-            ]
-            if not pids:
-                return
-            for pid in pids:
-                processes.kill(pid)
-            time.sleep(0.05)
-            processes.reap_children()
-        raise LabError(f"processes in {ns} survived SIGKILL: {pids}")
-
-
-def _mac(ip: str) -> str:
-    """A locally administered MAC address derived from an IPv4 address."""
-    return "02:00:" + ":".join(f"{int(octet):02x}" for octet in ip.split("."))
-
-
-def _veth(ip: str) -> str:
-    """The control side's end of a host's link: unique per address, within IFNAMSIZ."""
-    return f"vl{ip.rsplit('.', 1)[1]}"
-
-
-def _other_labs(control_ns: str) -> list[str]:
-    """Control namespaces of other labs on this machine (every lab's ends in ``-ctl``)."""
-    out = _run(["ip", "netns", "list"], check=False).stdout
-    names = [line.split()[0] for line in out.splitlines() if line.strip()]
-    return [ns for ns in names if ns.endswith("-ctl") and ns != control_ns]
 
 
 def _check_unique(hosts: Mapping[str, str]) -> None:

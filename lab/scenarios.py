@@ -1,0 +1,101 @@
+"""What tests make of a lab host beyond a bare one: an older userland (lab/floor.sh), a slow
+demo master, an operator's sudo user, a new host key."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from lab import topology
+from lab.common import FLOOR_PROGRAMS, FLOORS, ROOT_PATH, LabError
+
+
+class Scenarios:
+    """The scenario half of :class:`lab.lab.Lab` (which holds the hosts they change)."""
+
+    def set_floor(self, name: str, floor: str | None) -> None:
+        """Give host ``name`` an older userland for root's sessions (``floor``, one of
+        :data:`FLOORS`; None: the host's own): wrappers first on the PATH sshd gives root, which
+        refuse what that floor's tools lack with their own messages and log every call to
+        ``/root/.floor/calls`` (see ``lab/floor.sh``). Only the client tools are old: sshd
+        stays the host's."""
+        if floor is not None and floor not in FLOORS:
+            raise LabError(f"floor {floor!r}: one of {', '.join(FLOORS)}")
+        d = self.host_dir(name) / "root" / ".floor"
+        config = self.host_dir(name) / "etc" / "ssh" / "sshd_config"
+        lines = [line for line in config.read_text().splitlines() if not line.startswith("SetEnv PATH=")]
+        if floor is None:
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            (d / "bin").mkdir(parents=True, exist_ok=True)
+            (d / "floor").write_text(f"{floor}\n")
+            (d / "calls").write_text("")
+            for program in FLOOR_PROGRAMS:
+                shutil.copy(Path(__file__).with_name("floor.sh"), d / "bin" / program)
+                os.chmod(d / "bin" / program, 0o755)
+            lines.append(f"SetEnv PATH=/root/.floor/bin:{ROOT_PATH}")
+        config.write_text("\n".join(lines) + "\n")
+        self.stop(name)
+        self.start(name)
+
+    def set_journal_replay(self, name: str, seconds: int) -> None:
+        """Make the demo master of host ``name`` take ``seconds`` to replay its journal before
+        it serves, as a real one with a large namespace does (0: at once). A setting of the
+        lab, read by the demo master at its start; the tool never sees it."""
+        setting = self.host_dir(name) / "etc" / "alluxio-demo" / "journal-replay-seconds"
+        if seconds <= 0:
+            setting.unlink(missing_ok=True)
+            return
+        setting.parent.mkdir(parents=True, exist_ok=True)
+        setting.write_text(f"{seconds}\n")
+
+    def floor_calls(self, name: str) -> list[str]:
+        """Every call of a floor tool on ``name`` since its floor was set: "PROGRAM ARGS"."""
+        calls = self.host_dir(name) / "root" / ".floor" / "calls"
+        return calls.read_text().splitlines() if calls.exists() else []
+
+    def add_operator(
+        self, user: str = "ops", password: str | None = None, root_from_control: bool = False
+    ) -> None:
+        """On every host, an operator account as most sites have: ``user`` logs in with the lab's
+        control key and may run anything through sudo (without a password, or with
+        ``password``), under the hosts' ``Defaults requiretty``; and unless
+        ``root_from_control``, root may no longer log in from the control side
+        (``PermitRootLogin no`` for its address), while the hosts' root still reach each other."""
+        key = Path(f"{self.control_key}.pub").read_text().strip()
+        rule = f"{user} ALL=(ALL:ALL) {'' if password else 'NOPASSWD: '}ALL"
+        setup = (
+            f"id -u {user} >/dev/null 2>&1 || useradd -m -s /bin/bash {user}; "
+            f"mkdir -p /home/{user}/.ssh && echo '{key}' > /home/{user}/.ssh/authorized_keys && "
+            f"chmod 700 /home/{user}/.ssh && chmod 600 /home/{user}/.ssh/authorized_keys && "
+            f"chown -R {user}:{user} /home/{user}/.ssh && "
+            f"grep -qxF '{rule}' /etc/sudoers || echo '{rule}' >> /etc/sudoers"
+        )
+        # a password for sudo, or none at all: "*", not the locked "!" sshd turns away
+        setup += f" && echo '{user}:{password}' | chpasswd" if password else f" && usermod -p '*' {user}"
+        for name in self.hosts():
+            done = self.exec(name, ["sh", "-c", setup])
+            if done.returncode != 0:
+                raise LabError(f"{name}: could not add the operator {user}: {done.stderr.strip()}")
+            if not root_from_control:
+                # inside the host: its /etc is an overlay, not to be written behind its back
+                deny = f"Match Address {topology.CONTROL_IP}\n    PermitRootLogin no\n"
+                conf = "/etc/ssh/sshd_config"
+                script = f"grep -q '^Match Address' {conf} || printf '{deny}' >> {conf}"
+                self.exec(name, ["sh", "-c", script], check=True)
+                self.stop(name)
+                self.start(name)
+
+    def rekey(self, name: str) -> None:
+        """Give a host new host keys, as a reinstall would; the control side learns them (an
+        operator who reinstalled a node checks its new key before trusting it)."""
+        # Inside the host: its /etc is an overlay, whose upper layer must not be written behind
+        # its back while mounted.
+        regenerate = "rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub && ssh-keygen -q -A"
+        done = self.exec(name, ["sh", "-c", regenerate])
+        if done.returncode != 0:
+            raise LabError(f"{name}: could not make new host keys: {done.stderr.strip()}")
+        self.stop(name)
+        self.start(name)
+        self._write_known_hosts()
