@@ -123,7 +123,7 @@ def _mount(c: Cluster, snap: NodeSnapshot, old: str) -> tuple[str, list[str], st
     between: list[str] = []
     moved = ""
     if old.rstrip("/") != folder.rstrip("/"):
-        moved = f"the RAM folder moves from {old} to {folder}: the cache starts empty there"
+        moved = f"moves its RAM folder from {old} to {folder}: the cache starts empty there"
         inside = folder.rstrip("/").startswith(old.rstrip("/") + "/")
         if s.is_mount_point(old) and not inside:
             between.append(f"umount {shlex.quote(old)}; ! mountpoint -q {shlex.quote(old)}")
@@ -131,7 +131,7 @@ def _mount(c: Cluster, snap: NodeSnapshot, old: str) -> tuple[str, list[str], st
     if s.in_memory(folder):
         kept = moved or f"keeps its cache: {folder} stays mounted, started with NoMount"
         return "NoMount", between, kept
-    empty = f"its cache starts empty: {folder} is not mounted (SudoMount mounts it)"
+    empty = f"starts with an empty cache: {folder} is not mounted (SudoMount mounts it)"
     return "SudoMount", between, moved or empty
 
 
@@ -213,7 +213,8 @@ def workers_started(together: tuple[str, ...]):
     if state.is_executing:
         host.log(f"its worker {cache}", logger.info)
     yield from changes(
-        [*before, StringCommand(start, _get_pty=True)], why=f"start this worker ({cache}): {schedule().why}"
+        [*before, StringCommand(start, _get_pty=True)],
+        why=f"start this worker (it {cache}): {schedule().why}",
     )
 
 
@@ -266,7 +267,7 @@ def restarted(rolling: tuple[str, ...], rejoin: tuple[str, ...] = ()):
     if state.is_executing:
         host.log(f"its worker {cache}", logger.info)
     wait = FunctionCommand(_await_live_from_master, ((host.name,), c.worker_list_path), {})
-    why = f"restart this worker ({cache}): {schedule().why}"
+    why = f"restart this worker (it {cache}): {schedule().why}"
     yield from changes([*before, StringCommand(start, _get_pty=True), wait], why=why)
 
 

@@ -94,7 +94,7 @@ def test_blocks_survive_every_restart_and_a_moved_ram_folder_starts_empty(
     # a RAM folder that moves: mounted there, the old one unmounted, and the run says so
     moved = env(ALLUXIO_JAVA_OPTS="-Dalluxio.test=both", ALLUXIO_RAM_FOLDER="/mnt/ramdisk2")
     run = converge(lab, old, *moved).ok()
-    said = "the RAM folder moves from /mnt/ramdisk to /mnt/ramdisk2: the cache starts empty there"
+    said = "its worker moves its RAM folder from /mnt/ramdisk to /mnt/ramdisk2: the cache starts empty there"
     assert f"{said}, and /mnt/ramdisk is unmounted" in run.stderr
     for n in NODES:
         mounts = ssh(lab, n, "awk '{print $2, $3}' /proc/mounts")

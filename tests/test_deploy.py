@@ -235,7 +235,10 @@ def test_a_worker_that_cannot_start_fails_the_run_with_its_own_output(lab: Lab, 
     # the rolling restart fails on server07 with what its start said; the other workers restart
     assert op(run.errors(), "Workers restart") == ["server07"]
     assert sorted(op(run.changed(), "Workers restart")) == ["server06", "server08"]
-    assert "its cache starts empty: /mnt/ramdisk is not mounted (SudoMount mounts it)" in run.stderr
+    assert (
+        "its worker starts with an empty cache: /mnt/ramdisk is not mounted (SudoMount mounts it)"
+        in run.stderr
+    )
     assert "sudo: refused for this test" in run.stderr
     assert "Mount failed, not starting worker" in run.stderr
     # the health step counts the others: server07 has failed the run already

@@ -278,7 +278,7 @@ def test_a_worker_keeps_its_cache_where_its_ram_folder_stays_in_memory() -> None
     # not mounted (a reboot emptied it): NoMount would run the worker on /dev/shm
     bare = replace(snap, services=replace(snap.services, ram_mounts={"/dev/shm": "tmpfs"}))
     option, between, cache = services._mount(C, bare, "/mnt/ramdisk")
-    assert option == "SudoMount" and between == [] and cache.startswith("its cache starts empty")
+    assert option == "SudoMount" and between == [] and cache.startswith("starts with an empty cache")
     # a folder under a tmpfs is kept as it is (the release's is_ram_folder_mounted)
     under = C.model_copy(update={"env": (("ALLUXIO_RAM_FOLDER", "/dev/shm/alluxio"),)})
     moved = with_file(
@@ -290,7 +290,7 @@ def test_a_worker_keeps_its_cache_where_its_ram_folder_stays_in_memory() -> None
     assert option == "NoMount"  # /dev/shm is a tmpfs on the recorded host
     assert between == ["umount /mnt/ramdisk; ! mountpoint -q /mnt/ramdisk"]
     assert cache == (
-        "the RAM folder moves from /mnt/ramdisk to /dev/shm/alluxio: the cache starts empty there, "
+        "moves its RAM folder from /mnt/ramdisk to /dev/shm/alluxio: the cache starts empty there, "
         "and /mnt/ramdisk is unmounted"
     )
 
