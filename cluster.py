@@ -19,7 +19,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from layout import (
-    DEFAULT_RAM_FOLDER,
     LAUNCHER_PATH,
     MANAGED_BY,
     PATCHED,
@@ -28,6 +27,7 @@ from layout import (
     UNPATCHED,
     launcher_shape,
     patch_launcher,
+    ram_folder,
 )
 
 DATA_KEYS: dict[str, str] = {
@@ -153,7 +153,7 @@ class Cluster(BaseModel):
 
     @property
     def ram_folder(self) -> str:
-        return dict(self.env).get("ALLUXIO_RAM_FOLDER") or DEFAULT_RAM_FOLDER
+        return ram_folder(dict(self.env))
 
     @property
     def env_settings(self) -> dict[str, str]:

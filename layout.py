@@ -8,6 +8,7 @@ are its choices, each in one spelling here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # ----- the release ----------------------------------------------------------------------------
 # Releases this tool is proven on: each has a demo release that conforms to the real one
@@ -20,6 +21,12 @@ WEB_PORT = 19999  # alluxio.master.web.port
 MASTER_CLASS = "alluxio.master.AlluxioMaster"
 WORKER_CLASS = "alluxio.worker.AlluxioWorker"
 DEFAULT_RAM_FOLDER = "/mnt/ramdisk"  # the release's default ALLUXIO_RAM_FOLDER
+
+
+def ram_folder(settings: Mapping[str, str]) -> str:
+    """The RAM folder alluxio-env.sh ``settings`` name (the release's default if none)."""
+    return settings.get("ALLUXIO_RAM_FOLDER") or DEFAULT_RAM_FOLDER
+
 
 LAUNCHER_PATH = "bin/alluxio-workers.sh"
 WORKERS_PATH = "conf/workers"

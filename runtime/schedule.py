@@ -22,7 +22,7 @@ from pyinfra import logger, state
 
 from cluster import MASTER_ONLY_ENV, WORKER_ONLY_ENV, Cluster
 from facts.node import NodeSnapshot
-from layout import DEFAULT_RAM_FOLDER
+from layout import ram_folder
 from operations.util import cluster
 from resources import IN_SYNC, Verdict, node_verdicts
 from runtime.run import read_all, run_of
@@ -98,11 +98,6 @@ def env_changes(c: Cluster, snap: NodeSnapshot) -> set[str]:
     return {k for k in set(have) | set(want) if have.get(k) != want.get(k)}
 
 
-def ram_folder_of(snap: NodeSnapshot) -> str:
-    """The RAM folder the node's alluxio-env.sh names (the release's default if none)."""
-    return snap.alluxio_env.settings.get("ALLUXIO_RAM_FOLDER") or DEFAULT_RAM_FOLDER
-
-
 def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     verdicts: dict[str, dict[str, Verdict]] = {n: node_verdicts(c, n, snaps) for n in c.names}
     reachable = {n: s for n, s in snaps.items() if s is not None}
@@ -167,7 +162,9 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         rolling=rolling,
         rejoin=rejoin,
         retire=retire,
-        ram_folders={n: ram_folder_of(s) for n, s in reachable.items() if s.alluxio_env.file.exists},
+        ram_folders={
+            n: ram_folder(s.alluxio_env.settings) for n, s in reachable.items() if s.alluxio_env.file.exists
+        },
         check_health=start_master or bool(together or rolling) or services_off,
         tarball_chain=tuple(
             n
