@@ -18,17 +18,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+import alluxio_site
+import tiers as tiering
 from layout import (
     LAUNCHER_PATH,
     MANAGED_BY,
+    MANAGED_MODES,
     PATCHED,
     REST_PREFIX,
+    SECRET_SITE_MODE,
+    SITE_PATH,
     SUPPORTED_VERSIONS,
     UNPATCHED,
     launcher_shape,
     patch_launcher,
     ram_folder,
 )
+from tiers import Tier
 
 DATA_KEYS: dict[str, str] = {
     "alluxio_tarball": "local path of the release tarball (required)",
@@ -39,6 +45,9 @@ DATA_KEYS: dict[str, str] = {
     "alluxio_restart": "how workers restart for a change that concerns them: rolling (default) or all",
     "alluxio_health_seconds": "how long a (re)started worker may take to be live on the master (default 30)",
     "alluxio_master_start_seconds": "how long a (re)started master may take to serve (default 600)",
+    "alluxio_site": "conf/alluxio-site.properties, a JSON object of key: value (the release's keys)",
+    "alluxio_site_deliberate": "keys of alluxio_site the release does not know, written anyway (a list)",
+    "alluxio_tiers": "the workers' storage tiers, a list of {alias, dirs, quotas[, reserved_ratio]}",
 }
 RESTART_MODES = ("rolling", "all")
 # alluxio-env.sh variables that only workers read (a change restarts workers only), and those
@@ -103,6 +112,8 @@ class Cluster(BaseModel):
     health_seconds: int = 30
     master_start_seconds: int = 600
     install_root: str = "/opt"
+    site: tuple[tuple[str, str], ...] = ()  # alluxio_site, checked
+    tiers: tuple[Tier, ...] = ()  # alluxio_tiers, level 0 first
 
     # ----- names and paths -------------------------------------------------------------
     @property
@@ -153,16 +164,37 @@ class Cluster(BaseModel):
 
     @property
     def ram_folder(self) -> str:
-        return ram_folder(dict(self.env))
+        return ram_folder(self.env_settings)
 
     @property
     def env_settings(self) -> dict[str, str]:
-        """Every variable conf/alluxio-env.sh sets."""
+        """Every variable conf/alluxio-env.sh sets (level 0 of the tiers stands for two)."""
         return {
             "ALLUXIO_MASTER_HOSTNAME": self.master,
             "ALLUXIO_UNDERFS_ADDRESS": self.underfs_address,
+            **tiering.env_settings(self.tiers),
             **dict(self.env),
         }
+
+    @property
+    def site_properties(self) -> dict[str, str]:
+        """Every key conf/alluxio-site.properties sets: the tiers', then alluxio_site's."""
+        return {**tiering.properties(self.tiers), **dict(self.site)}
+
+    @property
+    def alluxio_site(self) -> str:
+        return alluxio_site.render(self.site_properties)
+
+    @property
+    def site_mode(self) -> str:
+        """Not world-readable when it holds an under storage's credentials."""
+        secret = any(alluxio_site.is_secret(self.version, k) for k in self.site_properties)
+        return SECRET_SITE_MODE if secret else MANAGED_MODES[SITE_PATH]
+
+    @property
+    def tier_dirs(self) -> tuple[tuple[Tier, str, str], ...]:
+        """Each disk tier's folders with their quotas (level 0 is the RAM folder)."""
+        return tuple((t, d, q) for t in self.tiers[1:] for d, q in zip(t.dirs, t.quotas, strict=True))
 
     @property
     def worker_list_path(self) -> str:
@@ -273,6 +305,12 @@ def declare(
             "whole seconds, 1 to 86400"
         )
 
+    try:
+        tiers = tiering.parse(all_data.get("alluxio_tiers"), dict(env), where("alluxio_tiers"))
+        site = _check_site(all_data, version, env, tiers, where)
+    except ValueError as error:
+        raise InventoryError(str(error)) from None
+
     if read_tarball is None:
         from tarball import read  # it builds this module's Tarball
 
@@ -292,7 +330,44 @@ def declare(
         restart=restart,
         health_seconds=health,
         master_start_seconds=master_start,
+        site=site,
+        tiers=tiers,
     )
+
+
+def _check_site(
+    data: Mapping[str, Any],
+    version: str,
+    env: tuple[tuple[str, str], ...],
+    tiers: tuple[Tier, ...],
+    where: Callable[[str], str],
+) -> tuple[tuple[str, str], ...]:
+    raw = data.get("alluxio_site", {})
+    if not isinstance(raw, Mapping):
+        raise InventoryError(f"{where('alluxio_site')} alluxio_site={raw!r}: a JSON object of key: value")
+    deliberate = data.get("alluxio_site_deliberate", [])
+    if not isinstance(deliberate, list) or not all(isinstance(k, str) for k in deliberate):
+        raise InventoryError(
+            f"{where('alluxio_site_deliberate')} alluxio_site_deliberate={deliberate!r}: a JSON list of keys"
+        )
+    site: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not re.match(r"^[A-Za-z0-9_.-]+$", key):
+            raise InventoryError(f"{where('alluxio_site')} alluxio_site[{key!r}]: not a property key")
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if not isinstance(value, (str, int, float)):
+            raise InventoryError(
+                f"{where('alluxio_site')} alluxio_site[{key!r}]={value!r}: a string or a number"
+            )
+        site[key] = str(value)
+    alluxio_site.check(version, site, deliberate, alluxio_site.java_options(dict(env)), where("alluxio_site"))
+    stale = [k for k in deliberate if k not in site]
+    if stale:
+        raise InventoryError(
+            f"{where('alluxio_site_deliberate')} alluxio_site_deliberate: {stale[0]!r} is not in alluxio_site"
+        )
+    return tuple(site.items())
 
 
 def _check_launcher(tarball: Tarball, version: str) -> None:
@@ -342,5 +417,10 @@ def _check_env(env: Any, source: str = "--data") -> tuple[tuple[str, str], ...]:
         text = str(value)
         if "\n" in text or "\r" in text or "\0" in text:
             raise InventoryError(f"{where}: the value has a newline or NUL")
+        if name == "ALLUXIO_RAM_FOLDER" and (not text.startswith("/") or "," in text):
+            raise InventoryError(
+                f"{where}={text!r}: one absolute folder (alluxio-mount.sh mounts it as one ramfs; "
+                "a comma would be part of its name, Alluxio #8687)"
+            )
         checked.append((name, text))
     return tuple(checked)

@@ -21,6 +21,7 @@ from operations import (
     release,
     services,
     ssh,
+    tiers,
 )
 from runtime import lock, pyinfra_patches, schedule
 from runtime.declaration import current
@@ -48,6 +49,8 @@ release.tarball_distributed(name="4. The tarball is on every other node, sent fr
 release.extracted(name="4. The release is extracted, complete, root:root")
 conf.workers_file(name="5. conf/workers lists exactly the workers")
 conf.alluxio_env(name="6. conf/alluxio-env.sh is as declared")
+conf.alluxio_site(name="6. conf/alluxio-site.properties is as declared, and the one the daemons load")
+tiers.folders_ready(name="6. Each worker's disk tier folders are there, marked")
 release.launcher_patched(name="7. The launcher says ssh -tt")
 services.stopped(name="8. Stop the release being left (a version change)", when=todo.switch, why=todo.why)
 if master:

@@ -31,9 +31,11 @@ def ram_folder(settings: Mapping[str, str]) -> str:
 LAUNCHER_PATH = "bin/alluxio-workers.sh"
 WORKERS_PATH = "conf/workers"
 ENV_PATH = "conf/alluxio-env.sh"
+SITE_PATH = "conf/alluxio-site.properties"
 # The release's files the tool writes, with their modes (the launcher as shipped: executable).
 # The install-dir check leaves their content to the resources that manage them.
-MANAGED_MODES = {LAUNCHER_PATH: "755", WORKERS_PATH: "644", ENV_PATH: "644"}
+MANAGED_MODES = {LAUNCHER_PATH: "755", WORKERS_PATH: "644", ENV_PATH: "644", SITE_PATH: "644"}
+SECRET_SITE_MODE = "600"  # a site file holding credentials: the daemons (root) read it, no one else
 MANAGED_FILES = tuple(MANAGED_MODES)
 # What a release folder being replaced hands on to its successor: the journal, a local under
 # storage, and the files the tool manages (the new folder's own would be the shipped ones).

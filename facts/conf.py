@@ -86,3 +86,114 @@ class AlluxioEnv(FactBase[EnvState]):
     def process(self, output: Iterable[str]) -> EnvState:
         file = parse_probe(next(iter(output), ""))
         return EnvState(file, parse_env(file.text or ""))
+
+
+def parse_properties(data: bytes) -> dict[str, str]:
+    """Keys and values as ``java.util.Properties.load`` reads a file: ISO 8859-1, ``#``/``!``
+    comments, ``=``, ``:`` or blanks between key and value, ``\\`` continuing a line, and the
+    escapes ``\\t \\n \\r \\f \\uXXXX``."""
+    text = data.decode("latin-1")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i].lstrip(" \t\f")
+        i += 1
+        if not line or line[0] in "#!":
+            continue
+        while _continues(line) and i < len(lines):
+            line = line[:-1] + lines[i].lstrip(" \t\f")
+            i += 1
+        if _continues(line):
+            line = line[:-1]
+        key, value = _split(line)
+        out[_unescape(key)] = _unescape(value)
+    return out
+
+
+def _continues(line: str) -> bool:
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1
+
+
+def _split(line: str) -> tuple[str, str]:
+    j, escaped = 0, False
+    while j < len(line):
+        ch = line[j]
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in "=: \t\f":
+            break
+        j += 1
+    key, rest = line[:j], line[j:].lstrip(" \t\f")
+    if rest[:1] in ("=", ":"):  # one separator, after blanks or not
+        rest = rest[1:].lstrip(" \t\f")
+    return key, rest
+
+
+def _unescape(text: str) -> str:
+    out, j = [], 0
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\" and j + 1 < len(text):
+            nxt = text[j + 1]
+            if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[j + 2 : j + 6]):
+                out.append(chr(int(text[j + 2 : j + 6], 16)))
+                j += 6
+                continue
+            out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(nxt, nxt))
+            j += 2
+            continue
+        out.append(ch)
+        j += 1
+    return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16")
+
+
+@dataclass(frozen=True)
+class SiteState:
+    file: FileState
+    properties: dict[str, str]
+
+
+class SiteProperties(FactBase[SiteState]):
+    """Returns ``conf/alluxio-site.properties`` exactly and the properties it sets."""
+
+    @override
+    @staticmethod
+    def default() -> SiteState:
+        return SiteState(ABSENT, {})
+
+    def items(self, install_dir: str) -> list[Item]:
+        return [("probe", f"{install_dir}/conf/alluxio-site.properties")]
+
+    @override
+    def command(self, install_dir: str) -> str:
+        return items_command(self.items(install_dir))
+
+    @override
+    def process(self, output: Iterable[str]) -> SiteState:
+        file = parse_probe(next(iter(output), ""))
+        return SiteState(file, parse_properties(file.content or b""))
+
+
+class ShadowingSiteFiles(FactBase[tuple[str, ...]]):
+    """Returns the ``alluxio-site.properties`` files 1.x would load instead of ``conf/``'s: in
+    ``~/.alluxio/`` of the daemons' user (root) and in ``/etc/alluxio/`` (section 7.4)."""
+
+    @override
+    @staticmethod
+    def default() -> tuple[str, ...]:
+        return ()
+
+    @override
+    def command(self) -> str:
+        # ~root: expanded by the shell itself, where root's home is not /root too
+        return (
+            "for f in ~root/.alluxio/alluxio-site.properties /etc/alluxio/alluxio-site.properties; "
+            'do if [ -e "$f" ]; then echo "$f"; fi; done'
+        )
+
+    @override
+    def process(self, output: Iterable[str]) -> tuple[str, ...]:
+        return tuple(line.strip() for line in output if line.strip().endswith("/alluxio-site.properties"))

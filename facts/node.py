@@ -21,7 +21,15 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from facts.applied import AppliedRecord
-from facts.conf import AlluxioEnv, EnvState, WorkersFile, WorkersState
+from facts.conf import (
+    AlluxioEnv,
+    EnvState,
+    ShadowingSiteFiles,
+    SiteProperties,
+    SiteState,
+    WorkersFile,
+    WorkersState,
+)
 from facts.hosts import EtcHosts, HostsFile
 from facts.probe import lines_from_tar, tar_command
 from facts.release import (
@@ -46,6 +54,7 @@ from facts.ssh import (
     KnownHostsFile,
     PublicKey,
 )
+from facts.tiers import TierDir, TierDirs
 from facts.tools import Tools, ToolsState
 
 SEPARATOR = "@@alluxio-reconcile@@"
@@ -70,6 +79,9 @@ class NodeSnapshot:
     chain_sockets: tuple[str, ...] = ()  # the chain's links a killed run left open
     key_pairs: KeyPairs | None = None  # the master's only
     known_hosts: KnownHostsFile | None = None  # the master's only
+    alluxio_site: SiteState = field(default_factory=SiteProperties.default)
+    shadowing_site: tuple[str, ...] = ()  # site files 1.x would load instead of conf/'s
+    tier_dirs: tuple[TierDir, ...] = ()  # a worker's disk tier folders
 
 
 def _parts(
@@ -78,6 +90,7 @@ def _parts(
     master: bool,
     worker_list_path: str,
     java: str = "",
+    tier_dirs: tuple[str, ...] = (),
 ) -> list[tuple[str, FactBase, dict[str, Any]]]:
     root = install_dir.rpartition("/")[0] or "/"
     parts: list[tuple[str, FactBase, dict[str, Any]]] = [
@@ -89,6 +102,9 @@ def _parts(
         ("launcher", Launcher(), {"install_dir": install_dir}),
         ("workers_file", WorkersFile(), {"install_dir": install_dir}),
         ("alluxio_env", AlluxioEnv(), {"install_dir": install_dir}),
+        ("alluxio_site", SiteProperties(), {"install_dir": install_dir}),
+        ("shadowing_site", ShadowingSiteFiles(), {}),
+        ("tier_dirs", TierDirs(), {"dirs": tier_dirs}),
         (
             "services",
             Services(),
@@ -113,6 +129,7 @@ class NodeState(FactBase[NodeSnapshot | None]):
     + master: also read the key pair, known_hosts and the live workers
     + worker_list_path: the master's REST path listing live workers
     + java: the JAVA set in alluxio-env.sh, if any (checked instead of the PATH's java)
+    + tier_dirs: a worker's disk tier folders
     """
 
     @override
@@ -123,8 +140,9 @@ class NodeState(FactBase[NodeSnapshot | None]):
         master: bool = False,
         worker_list_path: str = "",
         java: str = "",
+        tier_dirs: tuple[str, ...] = (),
     ) -> str:
-        parts = _parts(install_dir, tarball, master, worker_list_path, java)
+        parts = _parts(install_dir, tarball, master, worker_list_path, java, tuple(tier_dirs))
         # The facts that read files get them from one tar (see facts.probe), the rest run as is.
         files = [
             path for _, fact, kwargs in parts if hasattr(fact, "items") for _, path in fact.items(**kwargs)

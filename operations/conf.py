@@ -52,3 +52,25 @@ def alluxio_env():
         conf.alluxio_env(name="conf/alluxio-env.sh as declared")
     """
     yield from _write("alluxio_env")
+
+
+@operation()
+def alluxio_site():
+    """
+    Render ``conf/alluxio-site.properties`` from the model: the storage tiers'
+    ``alluxio.worker.tieredstore.*`` keys and the keys of ``alluxio_site``, escaped as Java's
+    ``Properties`` reads them.
+
+    Behaviour:
+        Replaced atomically when its text differs; mode 644 root:root, or 600 when it holds an
+        under storage's credentials; the same on every node. A node where ``~/.alluxio/`` or
+        ``/etc/alluxio/`` holds a site file is refused before anything changes (the daemons
+        would load that one instead).
+
+    **Example:**
+
+    .. code:: python
+
+        conf.alluxio_site(name="conf/alluxio-site.properties as declared")
+    """
+    yield from _write("alluxio_site")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pyinfra import host, state
 from pyinfra.api import OperationError, operation
 
+from layout import SITE_PATH
 from operations.util import changes, cluster, refuse, snapshots, verdict
+from resources import resources_of
 from runtime.run import run_of
 
 INSTALL_RSYNC = (
@@ -26,7 +28,9 @@ def node_ready():
         ``bash``, ``tar``, ``base64``, ``sha256sum``, and a Java runtime on the PATH of a
         non-interactive ssh session, or the ``JAVA`` given in ``alluxio_env`` executable
         (Alluxio issues #4459, #12250); free space for the tarball and its extraction when they
-        are still to come.
+        are still to come; no site file in ``~/.alluxio/`` or ``/etc/alluxio/`` (it would hide
+        ``conf/``'s); each disk tier folder there or makeable, writable, and on a file system
+        at least as big as the quotas it holds.
 
     **Example:**
 
@@ -42,6 +46,17 @@ def node_ready():
     missing = [m for m in snap.tools.missing if m != "rsync"]
     if missing:
         yield from refuse(f"{host.name} lacks: {', '.join(missing)}; install it, then run again")
+        return
+    if snap.shadowing_site:
+        yield from refuse(
+            f"{host.name}: {', '.join(snap.shadowing_site)} would be loaded instead of "
+            f"{c.install_dir}/{SITE_PATH} (1.x loads only the first site file of ~/.alluxio/, "
+            "/etc/alluxio/ and conf/): fold its keys into alluxio_site and remove it; "
+            "nothing was changed here"
+        )
+        return
+    if "tier_dirs" in resources_of(c, host.name) and (unusable := verdict("tier_dirs").details.unusable):
+        yield from refuse(f"{host.name}: storage tiers: {'; '.join(unusable)}; nothing was changed here")
         return
     needed = 0
     if not verdict("tarball").in_sync:

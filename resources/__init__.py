@@ -15,12 +15,13 @@ from collections.abc import Mapping
 
 from cluster import Cluster
 from facts.node import NodeSnapshot
-from resources.conf import alluxio_env, workers_file
+from resources.conf import alluxio_env, alluxio_site, workers_file
 from resources.hosts import etc_hosts
 from resources.journal import journal
 from resources.release import install_dir, launcher, old_releases, tarball
 from resources.services import services
 from resources.ssh import authorized_keys, known_hosts, master_public_key, ssh_keypair
+from resources.tiers import tier_dirs
 from resources.verdict import (
     DRIFTED,
     IN_SYNC,
@@ -33,9 +34,30 @@ from resources.verdict import (
 )
 
 __all__ = [
-    "DRIFTED", "IN_SYNC", "MISSING_STATUS", "UNREACHABLE", "Details", "FileChange", "Verdict", "alluxio_env",
-    "authorized_keys", "etc_hosts", "install_dir", "journal", "known_hosts", "launcher", "node_verdicts",
-    "old_releases", "resources_of", "services", "ssh_keypair", "tarball", "unified", "verdict_of",
+    "DRIFTED",
+    "IN_SYNC",
+    "MISSING_STATUS",
+    "UNREACHABLE",
+    "Details",
+    "FileChange",
+    "Verdict",
+    "alluxio_env",
+    "alluxio_site",
+    "authorized_keys",
+    "etc_hosts",
+    "install_dir",
+    "journal",
+    "known_hosts",
+    "launcher",
+    "node_verdicts",
+    "old_releases",
+    "resources_of",
+    "services",
+    "ssh_keypair",
+    "tarball",
+    "tier_dirs",
+    "unified",
+    "verdict_of",
     "workers_file",
 ]  # fmt: skip
 
@@ -45,12 +67,14 @@ NODE_RESOURCES = (
     "tarball",
     "install_dir",
     "alluxio_env",
+    "alluxio_site",
     "workers_file",
     "launcher",
     "services",
     "old_releases",
 )
 MASTER_RESOURCES = ("ssh_keypair", "known_hosts", "journal")
+WORKER_RESOURCES = ("tier_dirs",)  # when the workers have disk tiers
 
 
 def verdict_of(
@@ -73,6 +97,10 @@ def verdict_of(
             return install_dir(cluster, snap)
         case "alluxio_env":
             return alluxio_env(cluster, snap)
+        case "alluxio_site":
+            return alluxio_site(cluster, snap)
+        case "tier_dirs" if name in cluster.workers and cluster.tier_dirs:
+            return tier_dirs(cluster, snap)
         case "workers_file":
             return workers_file(cluster, snap)
         case "launcher":
@@ -91,7 +119,8 @@ def verdict_of(
 
 
 def resources_of(cluster: Cluster, name: str) -> tuple[str, ...]:
-    return NODE_RESOURCES + (MASTER_RESOURCES if name == cluster.master else ())
+    worker = WORKER_RESOURCES if name in cluster.workers and cluster.tier_dirs else ()
+    return NODE_RESOURCES + worker + (MASTER_RESOURCES if name == cluster.master else ())
 
 
 def node_verdicts(

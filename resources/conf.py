@@ -1,19 +1,25 @@
-"""Alluxio's configuration files: conf/workers and conf/alluxio-env.sh."""
+"""Alluxio's configuration files: conf/workers, conf/alluxio-env.sh and conf/alluxio-site.properties."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+from alluxio_site import is_secret
 from cluster import Cluster
 from facts.node import NodeSnapshot
 from layout import (
     ENV_PATH,
     MANAGED_MODES,
+    SITE_PATH,
     WORKERS_PATH,
 )
 from resources.verdict import (
+    DRIFTED,
+    IN_SYNC,
     Verdict,
     text_verdict,
+    unified,
 )
 
 
@@ -47,3 +53,54 @@ def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     have = snap.alluxio_env.settings
     actual = "absent" if not snap.alluxio_env.file.exists else " ".join(f"{k}={v}" for k, v in have.items())
     return replace(verdict, actual=actual or "(no settings)")
+
+
+def alluxio_site(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+    """The site file as declared, and the only one the daemons load: a site file in
+    ``~/.alluxio/`` or ``/etc/alluxio/`` would be loaded instead (section 7.4). Secret values
+    (an object store's credentials) are shown as ``***`` in the summary and the diff."""
+    path = f"{cluster.install_dir}/{SITE_PATH}"
+    want = cluster.site_properties
+    verdict = text_verdict(
+        "alluxio_site",
+        path,
+        snap.alluxio_site.file,
+        cluster.alluxio_site,
+        _summary(cluster, want) or "(no keys)",
+        cluster.site_mode,
+    )
+    have = snap.alluxio_site.properties
+    actual = "absent"
+    if snap.alluxio_site.file.exists:
+        actual = _summary(cluster, have) or "(no keys)"
+        if have == want and verdict.details.file is not None and verdict.details.file.write:
+            actual += " (other text)"
+        if note := verdict.actual.partition(", ")[2]:
+            actual += f", {note}"
+    secrets = [k for k in {**want, **have} if is_secret(cluster.version, k)]
+    diff = verdict.diff
+    if secrets and diff is not None:
+        masked = _mask(cluster.alluxio_site, secrets) or ""
+        diff = unified(path, _mask(snap.alluxio_site.file.text, secrets), masked)
+    status, shadowed = verdict.status, snap.shadowing_site
+    if shadowed:
+        status = DRIFTED if status == IN_SYNC else status
+        actual = f"hidden by {', '.join(shadowed)} (1.x loads only the first site file it finds); " + actual
+    return replace(
+        verdict,
+        status=status,
+        actual=actual,
+        diff=diff,
+        details=replace(verdict.details, shadowed=shadowed),
+    )
+
+
+def _summary(cluster: Cluster, properties: dict[str, str]) -> str:
+    return " ".join(f"{k}={'***' if is_secret(cluster.version, k) else v}" for k, v in properties.items())
+
+
+def _mask(text: str | None, secrets: list[str]) -> str | None:
+    if text is None:
+        return None
+    names = "|".join(re.escape(k) for k in secrets)
+    return re.sub(rf"^(\s*(?:{names})\s*[=:\s]\s*).*$", r"\1***", text, flags=re.M)

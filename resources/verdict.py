@@ -52,6 +52,13 @@ class Details:
     restore: tuple[str, ...] = ()  # members missing or damaged
     chown: bool = False
     record: bool = False  # the verified digests are (re)recorded
+    # alluxio_site
+    shadowed: tuple[str, ...] = ()  # site files the daemons would load instead of conf/'s
+    # tier_dirs
+    make: tuple[str, ...] = ()  # folders to make
+    mark: tuple[tuple[str, str], ...] = ()  # (folder, marker text) to write
+    moved: tuple[str, ...] = ()  # folders whose marker is gone or another's: changed under the worker
+    unusable: tuple[str, ...] = ()  # why a folder cannot hold its tier (refused)
     # launcher
     unknown_shape: bool = False
     # journal

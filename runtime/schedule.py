@@ -1,10 +1,11 @@
 """What a converge stops and (re)starts, decided once per run on the state before anything
 changes: a restart only where a change has an effect, and one worker at a time where it can.
 
-Who reads what (the releases' scripts): the daemons read ``conf/alluxio-env.sh`` when they
-start; ``conf/workers`` and the launcher are read only by the start and stop scripts on the
-master, so changing them restarts nothing. A release folder replaced under running daemons
-would lose what they write: they stop first.
+Who reads what (the releases' scripts and sources): the daemons read ``conf/alluxio-env.sh``
+and ``conf/alluxio-site.properties`` when they start, each site key read by the daemons the
+release's key table says (``alluxio_site.readers_of``); ``conf/workers`` and the launcher are
+read only by the start and stop scripts on the master, so changing them restarts nothing. A
+release folder replaced under running daemons would lose what they write: they stop first.
 
 The order of a start (section 11.3 of the interface reference): the master first, alone, and
 the workers only once it serves; 1.2.0 workers give up registering after about 30 s and stop
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import gevent.lock
 from pyinfra import logger, state
 
+from alluxio_site import BOTH, MASTER, WORKER, readers_of
 from cluster import MASTER_ONLY_ENV, WORKER_ONLY_ENV, Cluster
 from facts.node import NodeSnapshot
 from layout import ram_folder
@@ -98,6 +100,14 @@ def env_changes(c: Cluster, snap: NodeSnapshot) -> set[str]:
     return {k for k in set(have) | set(want) if have.get(k) != want.get(k)}
 
 
+def site_changes(c: Cluster, snap: NodeSnapshot, daemon: str) -> set[str]:
+    """The site keys ``daemon`` (master or worker) reads whose value on the node differs from
+    the declaration."""
+    have, want = snap.alluxio_site.properties, c.site_properties
+    keys = {k for k in set(have) | set(want) if have.get(k) != want.get(k)}
+    return {k for k in keys if readers_of(c.version, k) in (daemon, BOTH)}
+
+
 def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     verdicts: dict[str, dict[str, Verdict]] = {n: node_verdicts(c, n, snaps) for n in c.names}
     reachable = {n: s for n, s in snaps.items() if s is not None}
@@ -121,6 +131,8 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     master_snap = reachable.get(c.master)
     if master_snap is not None and (keys := env_changes(c, master_snap) - set(WORKER_ONLY_ENV)):
         master_reasons.append(f"the master's settings ({', '.join(sorted(keys))})")
+    if master_snap is not None and (keys := site_changes(c, master_snap, MASTER)):
+        master_reasons.append(f"site keys the master reads ({', '.join(sorted(keys))})")
     forget = verdicts[c.master]["services"].details.forget
     master_reasons += [f"forget {h}" for h in forget]  # a 1.x master forgets a worker only when restarted
     start_master = bool(master_reasons)
@@ -136,6 +148,12 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
             why.append(f"{w}: {v.details.worker_state}")
         if keys := env_changes(c, snap) - set(MASTER_ONLY_ENV):
             why.append(f"{w}'s settings ({', '.join(sorted(keys))})")
+        if keys := site_changes(c, snap, WORKER):
+            why.append(f"site keys {w}'s worker reads ({', '.join(sorted(keys))})")
+        tier_dirs = verdicts[w].get("tier_dirs")
+        if tier_dirs is not None and tier_dirs.details.moved and snap.services.worker_pids:
+            moved = tier_dirs.details.moved
+            why.append(f"{w}'s tier folder changed under it ({', '.join(moved)})")
         if w in stop_first:
             why.append(f"{w}'s release folder is replaced")
         return why

@@ -107,7 +107,15 @@ public final class Conf {
     put("alluxio.worker.web.bind.host", "0.0.0.0");
     put("alluxio.worker.memory.size", "1GB");
     put("alluxio.worker.data.folder", "/alluxioworker/");
+    put("alluxio.worker.tieredstore.levels", "1");
+    put("alluxio.worker.tieredstore.level0.alias", "MEM");
     put("alluxio.worker.tieredstore.level0.dirs.path", "/mnt/ramdisk");
+    put("alluxio.worker.tieredstore.level0.dirs.quota", "${alluxio.worker.memory.size}");
+    put("alluxio.worker.tieredstore.level0.reserved.ratio", "0.1");
+    put("alluxio.master.tieredstore.global.levels", "3");
+    put("alluxio.master.tieredstore.global.level0.alias", "MEM");
+    put("alluxio.master.tieredstore.global.level1.alias", "SSD");
+    put("alluxio.master.tieredstore.global.level2.alias", "HDD");
     put("alluxio.worker.block.heartbeat.interval.ms", "1000");
     put("alluxio.worker.block.heartbeat.timeout.ms", v12 ? "10000" : "60000");
     put("alluxio.logger.type", "Console");

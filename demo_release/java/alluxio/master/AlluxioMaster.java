@@ -52,6 +52,7 @@ public final class AlluxioMaster {
     int mWebPort;
     long mCapacityBytes;
     long mUsedBytes;
+    Map<String, long[]> mTiers = new LinkedHashMap<>();  // alias -> {capacity, used}
     long mStartTimeMs;
     long mLastContactMs;
 
@@ -187,7 +188,7 @@ public final class AlluxioMaster {
       String line;
       while ((line = in.readLine()) != null) {
         String[] words = line.trim().split(" ");
-        if (words[0].equals("REGISTER") && words.length == 7) {
+        if (words[0].equals("REGISTER") && words.length == 8) {
           out.println("ID " + register(words));
         } else if (words[0].equals("HEARTBEAT") && words.length == 3) {
           out.println(heartbeat(Long.parseLong(words[1]), Long.parseLong(words[2])));
@@ -208,6 +209,10 @@ public final class AlluxioMaster {
     w.mWebPort = Integer.parseInt(words[4]);
     w.mCapacityBytes = Long.parseLong(words[5]);
     w.mUsedBytes = Long.parseLong(words[6]);
+    for (String tier : words[7].split(",")) {
+      String[] parts = tier.split(":");
+      w.mTiers.put(parts[0], new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])});
+    }
     long now = System.currentTimeMillis();
     Worker known = mLive.get(w.key());
     if (known != null) {
@@ -224,6 +229,7 @@ public final class AlluxioMaster {
     }
     known.mCapacityBytes = w.mCapacityBytes;
     known.mUsedBytes = w.mUsedBytes;
+    known.mTiers = w.mTiers;
     known.mLastContactMs = now;
     return known.mId;
   }
@@ -325,8 +331,8 @@ public final class AlluxioMaster {
       case "master/capacity_bytes" -> capacity;
       case "master/used_bytes" -> used;
       case "master/free_bytes" -> capacity - used;
-      case "master/capacity_bytes_on_tiers" -> Map.of("MEM", capacity);
-      case "master/used_bytes_on_tiers" -> Map.of("MEM", used);
+      case "master/capacity_bytes_on_tiers" -> onTiers(0);
+      case "master/used_bytes_on_tiers" -> onTiers(1);
       case "master/ufs_capacity_bytes", "master/ufs_used_bytes", "master/ufs_free_bytes" -> -1L;
       case "master/metrics" -> Map.of();
       case "master/start_time_ms" -> mStartTimeMs;
@@ -334,6 +340,21 @@ public final class AlluxioMaster {
       case "master/version" -> mConf.version();
       default -> null;
     };
+  }
+
+  /** Capacity (0) or use (1) per alias over the live workers, in the master's order of tiers. */
+  private synchronized Map<String, Long> onTiers(int which) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    int levels = mConf.getInt("alluxio.master.tieredstore.global.levels");
+    for (int level = 0; level < levels; level++) {
+      out.put(mConf.get("alluxio.master.tieredstore.global.level" + level + ".alias"), 0L);
+    }
+    for (Worker w : mLive.values()) {
+      for (Map.Entry<String, long[]> tier : w.mTiers.entrySet()) {
+        out.merge(tier.getKey(), tier.getValue()[which], Long::sum);
+      }
+    }
+    return out;
   }
 
   private static String page(String title, String body) {
@@ -362,8 +383,22 @@ public final class AlluxioMaster {
         + row("UnderFS Free / Used:", "UNKNOWN / UNKNOWN")
         + "</table><h2>Storage Usage Summary</h2><table><tr><th>Storage Alias</th>"
         + "<th>Space Capacity</th><th>Space Used</th><th>Space Usage</th></tr>"
-        + "<tr><td>MEM</td><td>" + capacity + " B</td><td>" + used + " B</td><td>"
-        + (capacity == 0 ? 0 : 100 * used / capacity) + "%</td></tr></table>");
+        + tierRows() + "</table>");
+  }
+
+  private String tierRows() {
+    Map<String, Long> capacity = onTiers(0);
+    Map<String, Long> used = onTiers(1);
+    StringBuilder rows = new StringBuilder();
+    for (Map.Entry<String, Long> tier : capacity.entrySet()) {
+      long c = tier.getValue();
+      long u = used.getOrDefault(tier.getKey(), 0L);
+      if (c > 0) {
+        rows.append("<tr><td>").append(tier.getKey()).append("</td><td>").append(c).append(" B</td><td>")
+            .append(u).append(" B</td><td>").append(100 * u / c).append("%</td></tr>");
+      }
+    }
+    return rows.toString();
   }
 
   private static String row(String label, String value) {

@@ -16,12 +16,16 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A worker: keeps its block folder under the RAM folder, listens on its RPC, data and web
  * ports, registers with the master of alluxio.master.hostname (this host when unset) and
- * sends it a heartbeat every alluxio.worker.block.heartbeat.interval.ms. As in 1.x (section 11
- * of the interface reference): on start it adopts every block file of its storage folders
+ * sends it a heartbeat every alluxio.worker.block.heartbeat.interval.ms. Its storage is the
+ * tiers of alluxio.worker.tieredstore.* (levels, each level's alias, folders and quotas), and it
+ * reports each tier's capacity and use when it registers. As in 1.x (section 11 of the
+ * interface reference): on start it adopts every block file of its storage folders
  * (files named by a block id; anything else there is deleted) and reports their bytes as used;
  * it retries its registration alluxio.master.retry times, backing off up to a second, then
  * exits; once registered, a worker that cannot reach its master for
@@ -33,9 +37,8 @@ public final class AlluxioWorker {
   private final String mMaster;
   private final int mMasterPort;
   private final String mHost;
-  private final long mCapacity;
+  private final List<Tier> mTiers = new ArrayList<>();
   private long mId = -1;
-  private long mUsedBytes;
   private Socket mSocket;
   private BufferedReader mIn;
   private PrintWriter mOut;
@@ -51,7 +54,50 @@ public final class AlluxioWorker {
     mHost = conf.isSet("alluxio.worker.hostname") && !conf.get("alluxio.worker.hostname").equals("0.0.0.0")
         ? conf.get("alluxio.worker.hostname")
         : bind != null && !bind.isEmpty() && !bind.equals("0.0.0.0") ? bind : Conf.localHostName();
-    mCapacity = Conf.parseBytes(conf.get("alluxio.worker.memory.size"));
+    // 1.x StorageTier: level{N}.dirs.path and .dirs.quota split on commas; a folder past the
+    // last quota gets the last quota
+    int levels = conf.getInt("alluxio.worker.tieredstore.levels");
+    for (int level = 0; level < levels; level++) {
+      String prefix = "alluxio.worker.tieredstore.level" + level;
+      String[] paths = conf.get(prefix + ".dirs.path").split(",");
+      String[] quotas = conf.get(prefix + ".dirs.quota").split(",");
+      Tier tier = new Tier(conf.get(prefix + ".alias"));
+      for (int i = 0; i < paths.length; i++) {
+        tier.mDirs.add(new File(paths[i].trim(), conf.get("alluxio.worker.data.folder")));
+        tier.mCapacity += Conf.parseBytes(quotas[Math.min(i, quotas.length - 1)].trim());
+      }
+      mTiers.add(tier);
+    }
+  }
+
+  /** One storage tier: its alias, folders and bytes. */
+  private static final class Tier {
+    final String mAlias;
+    final List<File> mDirs = new ArrayList<>();
+    long mCapacity;
+    long mUsed;
+
+    Tier(String alias) {
+      mAlias = alias;
+    }
+  }
+
+  private long capacity() {
+    return mTiers.stream().mapToLong(t -> t.mCapacity).sum();
+  }
+
+  private long used() {
+    return mTiers.stream().mapToLong(t -> t.mUsed).sum();
+  }
+
+  /** Each tier as ALIAS:CAPACITY:USED, comma-separated, top tier first. */
+  private String tiers() {
+    StringBuilder out = new StringBuilder();
+    for (Tier t : mTiers) {
+      out.append(out.length() == 0 ? "" : ",").append(t.mAlias).append(':').append(t.mCapacity)
+          .append(':').append(t.mUsed);
+    }
+    return out.toString();
   }
 
   public static void main(String[] args) throws Exception {
@@ -59,8 +105,10 @@ public final class AlluxioWorker {
   }
 
   private void run() throws Exception {
-    for (String tier : mConf.get("alluxio.worker.tieredstore.level0.dirs.path").split(",")) {
-      mUsedBytes += adoptBlocks(new File(tier.trim(), mConf.get("alluxio.worker.data.folder")));
+    for (Tier tier : mTiers) {
+      for (File dir : tier.mDirs) {
+        tier.mUsed += adoptBlocks(dir);
+      }
     }
     listen("alluxio.worker.bind.host", "alluxio.worker.port");
     listen("alluxio.worker.data.bind.host", "alluxio.worker.data.port");
@@ -181,7 +229,7 @@ public final class AlluxioWorker {
   private void register() throws IOException {
     String reply = call("REGISTER " + mHost + " " + mConf.getInt("alluxio.worker.port") + " "
         + mConf.getInt("alluxio.worker.data.port") + " " + mConf.getInt("alluxio.worker.web.port")
-        + " " + mCapacity + " " + mUsedBytes);
+        + " " + capacity() + " " + used() + " " + tiers());
     mId = Long.parseLong(reply.substring("ID ".length()).trim());
     mLog.info("Registered with the master " + mMaster + ":" + mMasterPort + " as worker " + mId);
   }
@@ -195,7 +243,7 @@ public final class AlluxioWorker {
         if (mId < 0) {
           register();
         }
-        if (call("HEARTBEAT " + mId + " " + mUsedBytes).equals("REGISTER")) {
+        if (call("HEARTBEAT " + mId + " " + used()).equals("REGISTER")) {
           register();
         }
         lastSuccess = System.currentTimeMillis();

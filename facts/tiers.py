@@ -1,0 +1,71 @@
+"""A worker's disk tier folders: there or not, writable, the file system they are on (its id,
+size and free space) and the marker the last converge left in each."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pyinfra.api import FactBase
+from typing_extensions import override
+
+from tiers import MARKER
+
+
+@dataclass(frozen=True)
+class TierDir:
+    path: str
+    kind: str  # "dir", "missing" or "other" (a file or something else in the way)
+    writable: bool  # the folder, or the nearest folder above a missing one
+    fs_id: str  # the file system holding it (stat -f %i)
+    size: int  # that file system's bytes, and those free to use
+    free: int
+    marker: str  # the marker's first line, "" if none
+
+    @property
+    def marked(self) -> str:
+        return self.marker.strip()
+
+
+class TierDirs(FactBase[tuple[TierDir, ...]]):
+    """
+    Returns a :class:`TierDir` for each folder of ``dirs``: a missing one is described by the
+    nearest folder above it (where it would be made).
+    """
+
+    @override
+    @staticmethod
+    def default() -> tuple[TierDir, ...]:
+        return ()
+
+    @override
+    def command(self, dirs: Sequence[str] = ()) -> str:
+        if not dirs:
+            return "true"
+        # test, read and parameter expansion are the shell's own: one stat per folder
+        return (
+            f"for d in {' '.join(shlex.quote(d) for d in dirs)}; do "
+            'if [ -d "$d" ]; then k=dir; elif [ -e "$d" ] || [ -L "$d" ]; then k=other; else k=missing; fi; '
+            'a=$d; while [ ! -d "$a" ]; do a=${a%/*}; a=${a:-/}; done; '
+            'w=0; if [ -w "$a" ]; then w=1; fi; m=; '
+            f'if [ -f "$d/{MARKER}" ]; then read -r m < "$d/{MARKER}" || true; fi; '
+            'printf \'tier %s %s %s\\t%s\\t%s\\n\' "$k" "$w" '
+            '"$(stat -f -c \'%i %b %S %a\' "$a" 2>/dev/null)" "$d" "$m"; done'
+        )
+
+    @override
+    def process(self, output: Iterable[str]) -> tuple[TierDir, ...]:
+        found = []
+        for line in output:
+            fields = line.rstrip("\n").split("\t")
+            words = fields[0].split()
+            if len(fields) != 3 or len(words) != 7 or words[0] != "tier":
+                continue
+            _, kind, writable, fs_id, blocks, block_size, available = words
+            try:
+                size, free = int(blocks) * int(block_size), int(available) * int(block_size)
+            except ValueError:
+                size = free = 0
+            found.append(TierDir(fields[1], kind, writable == "1", fs_id, size, free, fields[2]))
+        return tuple(found)
