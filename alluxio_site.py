@@ -131,6 +131,11 @@ def check(
             )
         if TIER_KEY.match(name):
             raise SiteError(f"{where}: a storage tier's key; declare the tiers in alluxio_tiers")
+        if name.startswith("alluxio.master.tieredstore.global."):
+            raise SiteError(
+                f"{where}: alluxio_tiers is checked against the release's order of tiers "
+                "(MEM, SSD, HDD); another order is not supported"
+            )
         key = key_of(version, name)
         if key is None:
             if name in deliberate:

@@ -13,6 +13,14 @@ from cluster import DATA_KEYS, MASTER_GROUP, WORKERS_GROUP, Cluster, InventoryEr
 from runtime import pyinfra_patches
 
 _UNSET: Any = object()
+# Why a data key cannot differ per host, where the reason is not obvious
+_SAME = {
+    "alluxio_tiers": (
+        " (one alluxio-site.properties serves every node, as in 1.x; give workers with other disks "
+        "the same tier folders, as mount points or links)"
+    ),
+    "alluxio_site": " (one alluxio-site.properties serves every node, as in 1.x)",
+}
 _CURRENT: Cluster | None = None
 
 
@@ -115,7 +123,7 @@ def build(inventory: Any) -> Cluster:
                 f"{n}: {'unset' if v is _UNSET else repr(v)} ({src or 'default'})"
                 for n, (v, src) in seen.items()
             )
-            raise InventoryError(f"{key}: must be the same for every host, but {shown}")
+            raise InventoryError(f"{key}: must be the same for every host, but {shown}{_SAME.get(key, '')}")
         value, source = next(iter(seen.values()), (_UNSET, None))
         if value is not _UNSET:
             values[key], sources[key] = value, source or "--data"

@@ -136,6 +136,7 @@ BAD_SOURCES = {
     "a typo in host data": (dict(master=[("server08", {"ssh_hostname": "10.0.1.13", "ssh_hostnme": "x"})]), "host server08's data in the inventory: unknown data key 'ssh_hostnme'"),
     "a typo in a group's data": (dict(workers_data={"alluxio_versoin": "1.3.0"}), "group_data/alluxio_workers.py: unknown data key 'alluxio_versoin'"),
     "a value that differs between hosts": (dict(master_data={"alluxio_version": "1.3.0"}), "alluxio_version: must be the same for every host, but server08: '1.3.0' (group_data/alluxio_master.py); server06: unset (default)"),
+    "tiers that differ per worker": (dict(workers=[("server06", {"ssh_hostname": "10.0.1.11", "alluxio_tiers": [{"alias": "MEM"}, {"alias": "HDD", "dirs": ["/hdd"], "quotas": ["1GB"]}]}), ("server08", {"ssh_hostname": "10.0.1.13"})]), "alluxio_tiers: must be the same for every host, but server08: unset (default); server06: [{'alias': 'MEM'}, {'alias': 'HDD', 'dirs': ['/hdd'], 'quotas': ['1GB']}] (host server06's data in the inventory) (one alluxio-site.properties serves every node"),
     "two masters": (dict(master=[("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"})]), "group alluxio_master: exactly one master, got server08, server06"),
     "no master": (dict(master=[]), "group alluxio_master: no master declared"),
 }  # fmt: skip

@@ -107,6 +107,10 @@ BAD_SITE = {
         {"alluxio_site": {"alluxio.worker.tieredstore.level1.dirs.path": "/srv/x"}},
         "a storage tier's key; declare the tiers in alluxio_tiers",
     ),
+    "the master's order of tiers": (
+        {"alluxio_site": {"alluxio.master.tieredstore.global.level1.alias": "NVME"}},
+        "another order is not supported",
+    ),
     "deliberate key not declared": (
         {"alluxio_site": {}, "alluxio_site_deliberate": ["my.plugin.key"]},
         "alluxio_site_deliberate: 'my.plugin.key' is not in alluxio_site",

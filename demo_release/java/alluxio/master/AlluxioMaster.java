@@ -22,9 +22,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 
 /**
@@ -342,13 +344,18 @@ public final class AlluxioMaster {
     };
   }
 
-  /** Capacity (0) or use (1) per alias over the live workers, in the master's order of tiers. */
+  /**
+   * Capacity (0) or use (1) per alias the live workers report, in the master's order of tiers
+   * (1.2.0 BlockMaster.getTotalBytesOnTiers, sorted by MasterStorageTierAssoc's ordinals: an
+   * alias outside that order has none, and the call fails, as 1.2.0's unboxing of null does).
+   */
   private synchronized Map<String, Long> onTiers(int which) {
-    Map<String, Long> out = new LinkedHashMap<>();
+    Map<String, Integer> ordinal = new HashMap<>();
     int levels = mConf.getInt("alluxio.master.tieredstore.global.levels");
     for (int level = 0; level < levels; level++) {
-      out.put(mConf.get("alluxio.master.tieredstore.global.level" + level + ".alias"), 0L);
+      ordinal.put(mConf.get("alluxio.master.tieredstore.global.level" + level + ".alias"), level);
     }
+    Map<String, Long> out = new TreeMap<>((a, b) -> Integer.compare(ordinal.get(a), ordinal.get(b)));
     for (Worker w : mLive.values()) {
       for (Map.Entry<String, long[]> tier : w.mTiers.entrySet()) {
         out.merge(tier.getKey(), tier.getValue()[which], Long::sum);
