@@ -7,10 +7,19 @@ defaults from ``core/common/src/main/resources/alluxio-default.properties`` (1.2
 daemons' code reads each key (``core/server/.../master`` the master, ``.../worker`` the worker,
 shared code both, client and shell code neither). See ``keys/README.md``.
 
-What a 1.x process ends up with (section 7.4 of the interface reference): its defaults, then
-the first ``alluxio-site.properties`` found in ``~/.alluxio/``, ``/etc/alluxio/`` and the class
-path (``conf/``), then the JVM's ``-D`` options, which win. So a key the scripts pass as ``-D``
-cannot be set here, and a site file in either of the first two folders hides ours.
+What a 1.x process ends up with (section 7.4 of the interface reference, and
+``Configuration.java`` at each tag): its defaults, then the first ``alluxio-site.properties``
+found along ``alluxio.site.conf.dir`` and then the class path (``conf/``), then the JVM's ``-D``
+options, which win. So a key the scripts pass as ``-D`` cannot be set here, and a site file in
+``/etc/alluxio/`` hides ours. The default ``alluxio.site.conf.dir`` is
+``${user.home}/.alluxio/,/etc/alluxio/``, but both tags read it from the raw defaults, with
+``${user.home}`` never substituted: ``~/.alluxio/`` is not searched in 1.2.0 or 1.3.0.
+
+A key the release does not know: 1.2.0's daemons exit on an ``alluxio.*`` one
+(``ConfigurationUtils.validateConf``: ``Unsupported or deprecated property``, then ``Invalid
+configuration found``), site file and ``-D`` alike; 1.3.0 drops every key it does not know
+(``Configuration.merge`` keeps ``PropertyKey.isValid`` keys only). Values are not trimmed:
+``true `` reads as false.
 """
 
 from __future__ import annotations
@@ -29,8 +38,8 @@ KEYS_DIR = Path(__file__).resolve().parent / "keys"
 MASTER, WORKER, BOTH, CLIENT, NONE = "master", "worker", "both", "client", "none"
 READERS = (MASTER, WORKER, BOTH, CLIENT, NONE)
 
-# Where 1.x looks for the site file before conf/ (the daemons run as root: ~ is root's home).
-SHADOWING_FOLDERS = ("~root/.alluxio", "/etc/alluxio")
+# Where 1.x looks for the site file before conf/ (see above: not ~/.alluxio/).
+SHADOWING_FOLDERS = ("/etc/alluxio",)
 SITE_FILE = "alluxio-site.properties"
 
 # The -D options the scripts always pass or build from alluxio-env.sh variables (section 7.3),
@@ -52,7 +61,8 @@ JAVA_OPTS = (
 )
 TIER_KEY = re.compile(r"^alluxio\.worker\.tieredstore\.(levels|level(\d+)\..+)$")
 
-_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb?|mb?|gb?|tb?|pb?)?\s*$", re.I)
+# FormatUtils.parseSpaceSize: a number, then nothing, B, KB, MB, GB, TB or PB (any case), no blank
+_SIZE = re.compile(r"^\d+(\.\d+)?(b|kb|mb|gb|tb|pb)?$", re.I)
 _INTEGER = re.compile(r"^\s*-?\d+\s*$")
 _CLASS = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
@@ -138,15 +148,38 @@ def check(
             )
         key = key_of(version, name)
         if key is None:
-            if name in deliberate:
-                continue
-            close = difflib.get_close_matches(name, [k for k in known if "{N}" not in k], n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SiteError(
-                f"{where}: not a key of Alluxio {version}{hint}; list it in alluxio_site_deliberate "
-                "if it is meant"
-            )
+            if name not in deliberate:
+                raise SiteError(
+                    f"{where}: not a key of Alluxio {version}{_nearest(version, name)}; list it in "
+                    "alluxio_site_deliberate if it is meant"
+                )
+            if version == "1.2.0" and name.startswith("alluxio."):
+                raise SiteError(
+                    f"{where}: Alluxio 1.2.0's daemons exit on an alluxio.* key they do not know "
+                    "('Unsupported or deprecated property'), deliberate or not"
+                )
+            continue
+        if value != value.strip():
+            raise SiteError(f"{where}={value!r}: blanks around the value (1.x keeps them: 'true ' is false)")
         check_value(key, value, where, known)
+
+
+def check_java_options(version: str, options: Mapping[str, str], source: str) -> None:
+    """The ``-Dalluxio.*`` options of alluxio-env.sh's ``*_JAVA_OPTS`` (key -> variable) name
+    keys the release knows: 1.2.0's daemons exit on any other, 1.3.0 ignores it."""
+    for name, variable in options.items():
+        if name.startswith("alluxio.") and key_of(version, name) is None and not TIER_KEY.match(name):
+            effect = "its daemons exit on it" if version == "1.2.0" else "it ignores it"
+            raise SiteError(
+                f"{source} alluxio_env[{variable!r}]: -D{name} is not a key of Alluxio {version}"
+                f"{_nearest(version, name)}; {effect}"
+            )
+
+
+def _nearest(version: str, name: str) -> str:
+    names = [k for k in keys_of(version) if "{N}" not in k]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def check_value(key: Key, value: str, where: str, known: Mapping[str, Key] | None = None) -> None:
@@ -204,9 +237,13 @@ def java_options(env: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
+def is_size(text: str) -> bool:
+    return bool(_SIZE.match(text))
+
+
 def size_bytes(size: str) -> int:
     """Bytes in a size as 1.x reads it (``FormatUtils.parseSpaceSize``: 1024-based units)."""
-    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", size, re.I)
+    match = re.match(r"^(\d+(?:\.\d+)?)([a-z]*)$", size, re.I)
     if not match or not _SIZE.match(size):
         raise ValueError(f"not a size: {size!r}")
     scale = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}

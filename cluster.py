@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 import alluxio_site
 import tiers as tiering
 from layout import (
+    DATA_FOLDER,
     LAUNCHER_PATH,
     MANAGED_BY,
     MANAGED_MODES,
@@ -192,6 +193,11 @@ class Cluster(BaseModel):
         return SECRET_SITE_MODE if secret else MANAGED_MODES[SITE_PATH]
 
     @property
+    def data_folder(self) -> str:
+        """The folder a worker keeps its blocks in, inside each tier folder."""
+        return self.site_properties.get("alluxio.worker.data.folder", DATA_FOLDER)
+
+    @property
     def tier_dirs(self) -> tuple[tuple[Tier, str, str], ...]:
         """Each disk tier's folders with their quotas (level 0 is the RAM folder)."""
         return tuple((t, d, q) for t in self.tiers[1:] for d, q in zip(t.dirs, t.quotas, strict=True))
@@ -361,7 +367,9 @@ def _check_site(
                 f"{where('alluxio_site')} alluxio_site[{key!r}]={value!r}: a string or a number"
             )
         site[key] = str(value)
-    alluxio_site.check(version, site, deliberate, alluxio_site.java_options(dict(env)), where("alluxio_site"))
+    options = alluxio_site.java_options(dict(env))
+    alluxio_site.check_java_options(version, options, where("alluxio_env"))
+    alluxio_site.check(version, site, deliberate, options, where("alluxio_site"))
     stale = [k for k in deliberate if k not in site]
     if stale:
         raise InventoryError(
@@ -417,6 +425,11 @@ def _check_env(env: Any, source: str = "--data") -> tuple[tuple[str, str], ...]:
         text = str(value)
         if "\n" in text or "\r" in text or "\0" in text:
             raise InventoryError(f"{where}: the value has a newline or NUL")
+        if name == "ALLUXIO_WORKER_MEMORY_SIZE" and not alluxio_site.is_size(text):
+            raise InventoryError(
+                f"{where}={text!r}: a size such as 512MB or 1GB (B, KB, MB, GB, TB or PB, no blank: "
+                "the worker fails on anything else)"
+            )
         if name == "ALLUXIO_RAM_FOLDER" and (not text.startswith("/") or "," in text):
             raise InventoryError(
                 f"{where}={text!r}: one absolute folder (alluxio-mount.sh mounts it as one ramfs; "

@@ -19,6 +19,12 @@ be the same for every host:
     alluxio_accept_new_host_keys  true: trust a node whose host key changed (default false)
     alluxio_restart               rolling (default) or all: how workers restart
     alluxio_health_seconds        how long a worker may take to be live (default 30)
+    alluxio_master_start_seconds  how long the master may take to serve (default 600)
+    alluxio_site                  conf/alluxio-site.properties, e.g.
+                                  {"alluxio.worker.block.heartbeat.timeout.ms": 60000}
+    alluxio_site_deliberate       keys of alluxio_site the release does not know, kept anyway
+    alluxio_tiers                 storage tiers, e.g. [{"alias": "MEM", "quotas": ["2GB"]},
+                                  {"alias": "HDD", "dirs": ["/data/alluxio"], "quotas": ["100GB"]}]
 
 Connection settings are pyinfra's own (``--ssh-user``, ``--sudo``, ``--data ssh_port=...``).
 The cluster is built and validated from the loaded inventory before any host is contacted.

@@ -21,6 +21,7 @@ WEB_PORT = 19999  # alluxio.master.web.port
 MASTER_CLASS = "alluxio.master.AlluxioMaster"
 WORKER_CLASS = "alluxio.worker.AlluxioWorker"
 DEFAULT_RAM_FOLDER = "/mnt/ramdisk"  # the release's default ALLUXIO_RAM_FOLDER
+DATA_FOLDER = "/alluxioworker/"  # alluxio.worker.data.folder: a worker's blocks, in each tier folder
 
 
 def ram_folder(settings: Mapping[str, str]) -> str:

@@ -22,6 +22,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from alluxio_site import keys_of
+
 HERE = Path(__file__).parent
 TREE = HERE / "tree"
 JAVA_SOURCES = HERE / "java"
@@ -137,6 +139,7 @@ def jar_bytes(version: str, pad_mb: int = 0) -> bytes:
 
         add("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nCreated-By: alluxio-reconcile demo\r\n\r\n")
         add("alluxio-demo-version.properties", f"version={version}\n".encode())
+        add("alluxio-demo-keys.txt", "".join(f"{k}\n" for k in keys_of(version)).encode())
         for name, data in _classes().items():
             add(name, data)
         if pad_mb > 0:

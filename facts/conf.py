@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pyinfra.api import FactBase
 from typing_extensions import override
 
+from alluxio_site import SHADOWING_FOLDERS, SITE_FILE
 from facts.probe import ABSENT, FileState, Item, items_command, parse_probe
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -178,8 +179,8 @@ class SiteProperties(FactBase[SiteState]):
 
 
 class ShadowingSiteFiles(FactBase[tuple[str, ...]]):
-    """Returns the ``alluxio-site.properties`` files 1.x would load instead of ``conf/``'s: in
-    ``~/.alluxio/`` of the daemons' user (root) and in ``/etc/alluxio/`` (section 7.4)."""
+    """Returns the ``alluxio-site.properties`` files 1.x would load instead of ``conf/``'s: the
+    one in ``/etc/alluxio/`` (``~/.alluxio/`` is not searched: ``alluxio_site``'s docstring)."""
 
     @override
     @staticmethod
@@ -187,12 +188,9 @@ class ShadowingSiteFiles(FactBase[tuple[str, ...]]):
         return ()
 
     @override
-    def command(self) -> str:
-        # ~root: expanded by the shell itself, where root's home is not /root too
-        return (
-            "for f in ~root/.alluxio/alluxio-site.properties /etc/alluxio/alluxio-site.properties; "
-            'do if [ -e "$f" ]; then echo "$f"; fi; done'
-        )
+    def command(self, folders: tuple[str, ...] = SHADOWING_FOLDERS) -> str:
+        files = " ".join(shlex.quote(f"{folder}/{SITE_FILE}") for folder in folders)
+        return f'for f in {files}; do if [ -e "$f" ]; then echo "$f"; fi; done'
 
     @override
     def process(self, output: Iterable[str]) -> tuple[str, ...]:

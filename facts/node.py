@@ -91,6 +91,7 @@ def _parts(
     worker_list_path: str,
     java: str = "",
     tier_dirs: tuple[str, ...] = (),
+    data_folder: str = "alluxioworker",
 ) -> list[tuple[str, FactBase, dict[str, Any]]]:
     root = install_dir.rpartition("/")[0] or "/"
     parts: list[tuple[str, FactBase, dict[str, Any]]] = [
@@ -104,7 +105,7 @@ def _parts(
         ("alluxio_env", AlluxioEnv(), {"install_dir": install_dir}),
         ("alluxio_site", SiteProperties(), {"install_dir": install_dir}),
         ("shadowing_site", ShadowingSiteFiles(), {}),
-        ("tier_dirs", TierDirs(), {"dirs": tier_dirs}),
+        ("tier_dirs", TierDirs(), {"dirs": tier_dirs, "data_folder": data_folder}),
         (
             "services",
             Services(),
@@ -130,6 +131,7 @@ class NodeState(FactBase[NodeSnapshot | None]):
     + worker_list_path: the master's REST path listing live workers
     + java: the JAVA set in alluxio-env.sh, if any (checked instead of the PATH's java)
     + tier_dirs: a worker's disk tier folders
+    + data_folder: where in each its worker keeps its blocks (``alluxio.worker.data.folder``)
     """
 
     @override
@@ -141,8 +143,9 @@ class NodeState(FactBase[NodeSnapshot | None]):
         worker_list_path: str = "",
         java: str = "",
         tier_dirs: tuple[str, ...] = (),
+        data_folder: str = "alluxioworker",
     ) -> str:
-        parts = _parts(install_dir, tarball, master, worker_list_path, java, tuple(tier_dirs))
+        parts = _parts(install_dir, tarball, master, worker_list_path, java, tuple(tier_dirs), data_folder)
         # The facts that read files get them from one tar (see facts.probe), the rest run as is.
         files = [
             path for _, fact, kwargs in parts if hasattr(fact, "items") for _, path in fact.items(**kwargs)

@@ -1,8 +1,10 @@
 """A worker's disk tier folders: there or not, writable, the file system they are on (its id,
-size and free space) and the marker the last converge left in each."""
+size and free space), the bytes of its worker's data folder there, and the marker the last
+converge left in each."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ class TierDir:
     size: int  # that file system's bytes, and those free to use
     free: int
     marker: str  # the marker's first line, "" if none
+    used: int = 0  # du's apparent bytes of the worker's data folder in it (its blocks)
 
     @property
     def marked(self) -> str:
@@ -40,18 +43,25 @@ class TierDirs(FactBase[tuple[TierDir, ...]]):
         return ()
 
     @override
-    def command(self, dirs: Sequence[str] = ()) -> str:
+    def command(self, dirs: Sequence[str] = (), data_folder: str = "alluxioworker") -> str:
         if not dirs:
             return "true"
-        # test, read and parameter expansion are the shell's own: one stat per folder
+        data = data_folder.strip("/")
+        # test, read and parameter expansion are the shell's own: one stat and one du per folder
+        du = (
+            f'if [ -d "$d/{data}" ]; then set -- $(du -sb "$d/{data}" 2>/dev/null); u=${{1:-0}}; fi; '
+            if re.fullmatch(r"[\w.-]+(/[\w.-]+)*", data)
+            else ""
+        )
         return (
             f"for d in {' '.join(shlex.quote(d) for d in dirs)}; do "
             'if [ -d "$d" ]; then k=dir; elif [ -e "$d" ] || [ -L "$d" ]; then k=other; else k=missing; fi; '
             'a=$d; while [ ! -d "$a" ]; do a=${a%/*}; a=${a:-/}; done; '
-            'w=0; if [ -w "$a" ]; then w=1; fi; m=; '
+            'w=0; if [ -w "$a" ]; then w=1; fi; m=; u=0; '
             f'if [ -f "$d/{MARKER}" ]; then read -r m < "$d/{MARKER}" || true; fi; '
-            'printf \'tier %s %s %s\\t%s\\t%s\\n\' "$k" "$w" '
-            '"$(stat -f -c \'%i %b %S %a\' "$a" 2>/dev/null)" "$d" "$m"; done'
+            f"{du}"
+            'printf \'tier %s %s %s %s\\t%s\\t%s\\n\' "$k" "$w" '
+            '"$(stat -f -c \'%i %b %S %a\' "$a" 2>/dev/null)" "$u" "$d" "$m"; done'
         )
 
     @override
@@ -60,12 +70,15 @@ class TierDirs(FactBase[tuple[TierDir, ...]]):
         for line in output:
             fields = line.rstrip("\n").split("\t")
             words = fields[0].split()
-            if len(fields) != 3 or len(words) != 7 or words[0] != "tier":
+            if len(fields) != 3 or len(words) != 8 or words[0] != "tier":
                 continue
-            _, kind, writable, fs_id, blocks, block_size, available = words
+            _, kind, writable, fs_id, blocks, block_size, available, used = words
             try:
                 size, free = int(blocks) * int(block_size), int(available) * int(block_size)
             except ValueError:
                 size = free = 0
-            found.append(TierDir(fields[1], kind, writable == "1", fs_id, size, free, fields[2]))
+            blocks_bytes = int(used) if used.isdigit() else 0
+            found.append(
+                TierDir(fields[1], kind, writable == "1", fs_id, size, free, fields[2], blocks_bytes)
+            )
         return tuple(found)

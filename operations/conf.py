@@ -63,9 +63,9 @@ def alluxio_site():
 
     Behaviour:
         Replaced atomically when its text differs; mode 644 root:root, or 600 when it holds an
-        under storage's credentials; the same on every node. A node where ``~/.alluxio/`` or
-        ``/etc/alluxio/`` holds a site file is refused before anything changes (the daemons
-        would load that one instead).
+        under storage's credentials; the same on every node. A node where ``/etc/alluxio/``
+        holds a site file is refused before anything changes (the daemons would load that one
+        instead).
 
     **Example:**
 

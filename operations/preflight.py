@@ -50,8 +50,8 @@ def node_ready():
     if snap.shadowing_site:
         yield from refuse(
             f"{host.name}: {', '.join(snap.shadowing_site)} would be loaded instead of "
-            f"{c.install_dir}/{SITE_PATH} (1.x loads only the first site file of ~/.alluxio/, "
-            "/etc/alluxio/ and conf/): fold its keys into alluxio_site and remove it; "
+            f"{c.install_dir}/{SITE_PATH} (1.x loads only the first site file of /etc/alluxio/ "
+            "and conf/): fold its keys into alluxio_site and remove it; "
             "nothing was changed here"
         )
         return

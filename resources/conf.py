@@ -57,7 +57,7 @@ def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
 
 def alluxio_site(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     """The site file as declared, and the only one the daemons load: a site file in
-    ``~/.alluxio/`` or ``/etc/alluxio/`` would be loaded instead (section 7.4). Secret values
+    ``/etc/alluxio/`` would be loaded instead (section 7.4). Secret values
     (an object store's credentials) are shown as ``***`` in the summary and the diff."""
     path = f"{cluster.install_dir}/{SITE_PATH}"
     want = cluster.site_properties

@@ -31,6 +31,11 @@ def tier_dirs(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
             unusable.append(f"{folder}: something other than a folder is there")
             states.append(f"{folder} not a folder")
             continue
+        if d.used > size_bytes(quota):
+            unusable.append(
+                f"{folder}: its blocks take {d.used} bytes, more than its quota {quota}: the worker "
+                "would not start (1.x adopts every block it finds); free them or raise the quota"
+            )
         if not d.writable:
             where = folder if d.kind == "dir" else f"the folder above {folder}"
             unusable.append(f"{folder}: {where} is not writable (a read-only file system?)")

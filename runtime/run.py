@@ -83,6 +83,7 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
         worker_list_path=cluster.worker_list_path if master else "",
         java=dict(cluster.env).get("JAVA", ""),
         tier_dirs=tuple(d for _, d, _ in cluster.tier_dirs) if host.name in cluster.workers else (),
+        data_folder=cluster.data_folder,
     )
 
 

@@ -59,7 +59,7 @@ def test_blocks_survive_every_restart_and_a_moved_ram_folder_starts_empty(
             n, ["sh", "-c", f"head -c {size} /dev/urandom > {BLOCKS}/{1001 + i}; echo x > {BLOCKS}/junk"]
         )
     # a worker-only change: each worker restarts on its mounted folder and adopts its blocks
-    adopt = converge(lab, old, *env(ALLUXIO_WORKER_JAVA_OPTS="-Dalluxio.test=adopt")).ok()
+    adopt = converge(lab, old, *env(ALLUXIO_WORKER_JAVA_OPTS="-Dreconcile.test=adopt")).ok()
     assert "its worker keeps its cache: /mnt/ramdisk stays mounted, started with NoMount" in adopt.stderr
     want = {n: 4096 * (i + 1) for i, n in enumerate(NODES)}
     assert wait_until(lambda: used_bytes(lab) == want and used_bytes(lab), "every worker's blocks adopted")
@@ -72,11 +72,11 @@ def test_blocks_survive_every_restart_and_a_moved_ram_folder_starts_empty(
         (
             "the master alone",
             old,
-            env(ALLUXIO_WORKER_JAVA_OPTS="-Dalluxio.test=adopt", ALLUXIO_MASTER_JAVA_OPTS="-Dx=1"),
+            env(ALLUXIO_WORKER_JAVA_OPTS="-Dreconcile.test=adopt", ALLUXIO_MASTER_JAVA_OPTS="-Dx=1"),
         ),
-        ("the master, then each worker", old, env(ALLUXIO_JAVA_OPTS="-Dalluxio.test=both")),
-        ("an upgrade", new, env(ALLUXIO_JAVA_OPTS="-Dalluxio.test=both")),
-        ("a rollback", old, env(ALLUXIO_JAVA_OPTS="-Dalluxio.test=both")),
+        ("the master, then each worker", old, env(ALLUXIO_JAVA_OPTS="-Dreconcile.test=both")),
+        ("an upgrade", new, env(ALLUXIO_JAVA_OPTS="-Dreconcile.test=both")),
+        ("a rollback", old, env(ALLUXIO_JAVA_OPTS="-Dreconcile.test=both")),
     ]
     for what, tarball, data in steps:
         run = converge(lab, tarball, *data).ok()
@@ -92,7 +92,7 @@ def test_blocks_survive_every_restart_and_a_moved_ram_folder_starts_empty(
     assert drift(lab, old, *steps[-1][2])[0] == 0
 
     # a RAM folder that moves: mounted there, the old one unmounted, and the run says so
-    moved = env(ALLUXIO_JAVA_OPTS="-Dalluxio.test=both", ALLUXIO_RAM_FOLDER="/mnt/ramdisk2")
+    moved = env(ALLUXIO_JAVA_OPTS="-Dreconcile.test=both", ALLUXIO_RAM_FOLDER="/mnt/ramdisk2")
     run = converge(lab, old, *moved).ok()
     said = "its worker moves its RAM folder from /mnt/ramdisk to /mnt/ramdisk2: the cache starts empty there"
     assert f"{said}, and /mnt/ramdisk is unmounted" in run.stderr

@@ -421,6 +421,63 @@ def test_a_worker_adopts_its_blocks_unless_its_start_remounts_the_folder(
     assert ssh(lab, worker, f"ls -A {blocks}").strip() == ""
 
 
+def test_site_properties_load_as_the_releases_load_them(lab: Lab, by_hand: tuple[str, str]) -> None:
+    """Section 7.4 and ``Configuration.java`` at each tag: defaults < the first site file found
+    (``/etc/alluxio/``, then ``conf/``; ``~/.alluxio/`` is never searched, its ``${user.home}``
+    left unsubstituted) < ``-D``; an unknown ``alluxio.*`` key stops a 1.2.0 daemon and is
+    dropped by 1.3.0."""
+    version, _ = by_hand
+    home, key = HOME.format(v=version), "alluxio.master.worker.timeout.ms"
+    base = f"http://{MASTER}:19999{REST}"
+
+    def restart(env: str = "") -> None:
+        ssh(
+            lab,
+            MASTER,
+            f"{home}/bin/alluxio-stop.sh master; : > {home}/logs/master.log; {env} {home}/bin/alluxio-start.sh master",
+        )
+
+    def timeout() -> str:
+        restart_seen = wait_until(
+            lambda: json.loads(fetch(lab, f"{base}/configuration")), "the master serving"
+        )
+        return restart_seen.get(key)
+
+    def site(path: str, value: str) -> None:
+        ssh(lab, MASTER, f"mkdir -p $(dirname {path}) && echo {key}={value} > {path}")
+
+    try:
+        site(f"{home}/conf/alluxio-site.properties", "111111")
+        restart()
+        assert timeout() == "111111"
+        site("/root/.alluxio/alluxio-site.properties", "222222")
+        restart()
+        assert timeout() == "111111"
+        site("/etc/alluxio/alluxio-site.properties", "333333")
+        restart()
+        assert timeout() == "333333"
+        restart(f"ALLUXIO_MASTER_JAVA_OPTS=-D{key}=444444")
+        assert timeout() == "444444"
+        ssh(lab, MASTER, "echo alluxio.master.worker.timout.ms=1 >> /etc/alluxio/alluxio-site.properties")
+        restart()
+        if version == "1.2.0":
+            log = f"cat {home}/logs/master.log"
+            wait_until(lambda: "Invalid configuration found" in ssh(lab, MASTER, log), "the master's refusal")
+            assert "Unsupported or deprecated property alluxio.master.worker.timout.ms" in ssh(
+                lab, MASTER, log
+            )
+            assert wait_until(
+                lambda: "alluxio.master" not in ssh(lab, MASTER, "ps -eo args"), "the master gone"
+            )
+        else:
+            assert timeout() == "333333"
+            assert "alluxio.master.worker.timout.ms" not in json.loads(fetch(lab, f"{base}/configuration"))
+    finally:
+        ssh(lab, MASTER, f"rm -rf /etc/alluxio /root/.alluxio {home}/conf/alluxio-site.properties")
+        restart()
+        wait_until(lambda: json.loads(fetch(lab, f"{base}/configuration")), "the master serving again")
+
+
 def test_stop_all_kills_every_daemon_and_start_workers_is_broken(lab: Lab, by_hand: tuple[str, str]) -> None:
     version, _ = by_hand
     home = HOME.format(v=version)

@@ -135,14 +135,14 @@ def test_changing_one_input_changes_only_the_conf_and_restarts_once(
     pid_before = ssh(lab, MASTER, "pgrep -f -o alluxio.master.AlluxioMaster")
     # a setting every daemon reads (a worker-only one restarts the workers one at a time:
     # tests/test_day_two.py)
-    extra = json.dumps({"ALLUXIO_JAVA_OPTS": "-Dalluxio.reconcile.test=512"})
+    extra = json.dumps({"ALLUXIO_JAVA_OPTS": "-Dreconcile.test=512"})
     run = converge(lab, tarball, "--data", f"alluxio_env={extra}").ok()
     _changes_only(run, "alluxio-env.sh", set(NODES))
     assert sorted(op(run.changed(), "Record what")) == sorted(NODES)  # a new declaration applied
     for name in NODES:
         env = host(lab, name).file(f"{install(tarball)}/conf/alluxio-env.sh").content_string
-        assert "ALLUXIO_JAVA_OPTS=-Dalluxio.reconcile.test=512" in env
-    assert "-Dalluxio.reconcile.test=512" in ssh(lab, "server06", "ps -eo args")  # read at the restart
+        assert "ALLUXIO_JAVA_OPTS=-Dreconcile.test=512" in env
+    assert "-Dreconcile.test=512" in ssh(lab, "server06", "ps -eo args")  # read at the restart
     assert master_starts(lab, tarball) == starts + 1
     assert ssh(lab, MASTER, "pgrep -f -o alluxio.master.AlluxioMaster") != pid_before
     assert wait_worker_count(lab, 3) == 3
@@ -225,7 +225,7 @@ def test_a_worker_that_cannot_start_fails_the_run_with_its_own_output(lab: Lab, 
             lab,
             tarball,
             "--data",
-            'alluxio_env={"ALLUXIO_JAVA_OPTS": "-Dalluxio.reconcile.test=640"}',
+            'alluxio_env={"ALLUXIO_JAVA_OPTS": "-Dreconcile.test=640"}',
             "--data",
             "alluxio_health_seconds=10",
         )

@@ -36,12 +36,12 @@ def test_workers_listed_by_fqdn_are_live_by_their_address(lab: Lab, tarball: Pat
     assert code == 0, not_in_sync(document)
     # a worker-only change: one at a time, each awaited live by its address
     rolled = converge(
-        lab, tarball, "--data", 'alluxio_env={"ALLUXIO_WORKER_JAVA_OPTS": "-Dalluxio.test=fqdn"}'
+        lab, tarball, "--data", 'alluxio_env={"ALLUXIO_WORKER_JAVA_OPTS": "-Dreconcile.test=fqdn"}'
     ).ok()
     restarted = {h for op, hosts in rolled.changed().items() if "one at a time" in op for h in hosts}
     assert restarted == set(NODES), rolled.changed()
     assert sorted(name for name, age in listed(lab).items() if age <= 3) == fqdns
     code, document, _ = drift(
-        lab, tarball, "--data", 'alluxio_env={"ALLUXIO_WORKER_JAVA_OPTS": "-Dalluxio.test=fqdn"}'
+        lab, tarball, "--data", 'alluxio_env={"ALLUXIO_WORKER_JAVA_OPTS": "-Dreconcile.test=fqdn"}'
     )
     assert code == 0, not_in_sync(document)

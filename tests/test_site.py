@@ -123,6 +123,26 @@ BAD_SITE = {
         {"alluxio_tiers": [{"alias": "MEM", "dirs": ["/mnt/ramdisk", "/home/hdd"], "quotas": ["1GB", "1GB"]}]},
         "two would become one mount point named '/mnt/ramdisk,/home/hdd', Alluxio #8687",
     ),
+    "a worker memory size 1.x cannot parse": (
+        {"alluxio_env": {"ALLUXIO_WORKER_MEMORY_SIZE": "2G"}},
+        "alluxio_env['ALLUXIO_WORKER_MEMORY_SIZE']='2G': a size such as 512MB or 1GB",
+    ),
+    "an unknown -D key in alluxio_env": (
+        {"alluxio_env": {"ALLUXIO_WORKER_JAVA_OPTS": "-Xmx1g -Dalluxio.worker.memory.sise=1GB"}},
+        "--data alluxio_env['ALLUXIO_WORKER_JAVA_OPTS']: -Dalluxio.worker.memory.sise is not a key of Alluxio 1.2.0 (did you mean 'alluxio.worker.memory.size'?); its daemons exit on it",
+    ),
+    "a deliberate alluxio key on 1.2.0": (
+        {"alluxio_site": {"alluxio.my.plugin": "1"}, "alluxio_site_deliberate": ["alluxio.my.plugin"]},
+        "Alluxio 1.2.0's daemons exit on an alluxio.* key they do not know",
+    ),
+    "blanks around a value": (
+        {"alluxio_site": {"alluxio.worker.tieredstore.reserver.enabled": "true "}},
+        "blanks around the value (1.x keeps them: 'true ' is false)",
+    ),
+    "a size with a blank": (
+        {"alluxio_site": {"alluxio.user.block.size.bytes.default": "64 MB"}},
+        "'64 MB': a size such as 512MB or 1GB",
+    ),
     "a comma in the RAM folder": (
         {"alluxio_env": {"ALLUXIO_RAM_FOLDER": "/mnt/ramdisk,/home/hdd"}},
         "alluxio_env['ALLUXIO_RAM_FOLDER']='/mnt/ramdisk,/home/hdd': one absolute folder",
@@ -189,6 +209,8 @@ def test_the_tier_fact_reads_folders_their_file_system_and_marker(tmp_path: Path
     made = tmp_path / "hdd1"
     made.mkdir()
     (made / ".alluxio-reconcile-tier").write_text("level1 HDD /x\n")
+    (made / "alluxioworker").mkdir()
+    (made / "alluxioworker" / "1001").write_bytes(b"x" * 50000)
     (tmp_path / "file").write_text("in the way")
     dirs = (str(made), str(tmp_path / "deep" / "missing"), str(tmp_path / "file"))
     output = subprocess.run(
@@ -199,6 +221,49 @@ def test_the_tier_fact_reads_folders_their_file_system_and_marker(tmp_path: Path
     assert found[str(made)].marked == "level1 HDD /x" and found[dirs[1]].marked == ""
     assert found[str(made)].writable and found[str(made)].size > found[str(made)].free > 0
     assert found[str(made)].fs_id == found[dirs[1]].fs_id  # described by the folder above it
+    assert 50000 <= found[str(made)].used < 60000 and found[dirs[1]].used == 0  # du: the folder's entry too
+
+
+def test_tier_folders_are_refused_where_the_worker_could_not_use_them(tarball: Path) -> None:
+    from dataclasses import replace
+
+    from facts.tiers import TierDir
+    from resources import tier_dirs
+    from tests.recorded import snapshots
+
+    c = make(tarball, data={"alluxio_tiers": TWO_TIERS})
+    snap = snapshots("converged")["server06"]
+    gb = 1 << 30
+
+    def verdict(*dirs: TierDir):  # type: ignore[no-untyped-def]
+        return tier_dirs(c, replace(snap, tier_dirs=dirs))
+
+    ok = TierDir("/srv/alluxio/hdd1", "dir", True, "fs1", gb, gb, "level1 HDD /srv/alluxio/hdd1")
+    new = TierDir("/srv/alluxio/hdd2", "missing", True, "fs1", gb, gb, "")
+    v = verdict(ok, new)
+    assert v.status == "drifted" and v.details.make == ("/srv/alluxio/hdd2",) and not v.details.unusable
+    assert v.details.mark == (("/srv/alluxio/hdd2", "level1 HDD /srv/alluxio/hdd2\n"),)
+    small = replace(ok, size=250 << 20), replace(new, size=250 << 20)
+    assert (
+        "quotas of 314572800 bytes on a file system of 262144000 bytes" in verdict(*small).details.unusable[0]
+    )
+    full = replace(ok, used=101 << 20)
+    assert (
+        "its blocks take 105906176 bytes, more than its quota 100MB" in verdict(full, new).details.unusable[0]
+    )
+    read_only = replace(new, writable=False)
+    assert "the folder above /srv/alluxio/hdd2 is not writable" in verdict(ok, read_only).details.unusable[0]
+    in_the_way = replace(new, kind="other")
+    assert "something other than a folder" in verdict(ok, in_the_way).details.unusable[0]
+    # once a converge marked them (its record names the resource), a lost marker means a changed folder
+    recorded = replace(snap, applied={**snap.applied, "tier_dirs": "0" * 16})
+    lost = replace(ok, marker="")
+    moved = tier_dirs(
+        c,
+        replace(recorded, tier_dirs=(lost, replace(new, kind="dir", marker="level1 HDD /srv/alluxio/hdd2"))),
+    )
+    assert moved.details.moved == ("/srv/alluxio/hdd1",) and "lost its marker" in moved.actual
+    assert verdict(lost, new).details.moved == ()  # never marked: new to the tool
 
 
 def _with_site(snap, text: str | None, shadowing: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]

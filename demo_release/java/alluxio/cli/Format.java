@@ -60,12 +60,17 @@ public final class Format {
         + System.currentTimeMillis()));
   }
 
+  /** Every folder of every tier, as 1.x's formatWorker empties them. */
   private static void formatWorker(Conf conf, Log log) throws IOException {
-    for (String tier : conf.get("alluxio.worker.tieredstore.level0.dirs.path").split(",")) {
-      File blocks = new File(tier.trim(), conf.get("alluxio.worker.data.folder"));
-      log.info("Formatting worker storage: " + blocks);
-      if (blocks.isDirectory()) {
-        deleteChildren(blocks.toPath());
+    int levels = conf.getInt("alluxio.worker.tieredstore.levels");
+    for (int level = 0; level < levels; level++) {
+      String paths = conf.get("alluxio.worker.tieredstore.level" + level + ".dirs.path");
+      for (String tier : paths.split(",")) {
+        File blocks = new File(tier.trim(), conf.get("alluxio.worker.data.folder"));
+        log.info("Formatting worker storage: " + blocks);
+        if (blocks.isDirectory()) {
+          deleteChildren(blocks.toPath());
+        }
       }
     }
   }

@@ -10,7 +10,10 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -19,8 +22,11 @@ import java.util.regex.Pattern;
 
 /**
  * The configuration of one process, resolved as the release resolves it: built-in defaults,
- * then the first alluxio-site.properties found (~/.alluxio/, /etc/alluxio/, the classpath), then
- * the JVM's -D system properties. Values may refer to other keys as ${key}.
+ * then the first alluxio-site.properties found along alluxio.site.conf.dir and then the class
+ * path, then the JVM's -D system properties. Values may refer to other keys as ${key}. As at
+ * both tags: the search path is the raw default "${user.home}/.alluxio/,/etc/alluxio/", its
+ * reference never substituted (so ~/.alluxio/ is not searched); values are not trimmed; 1.2.0
+ * refuses to run with an alluxio.* key it does not know (validateConf), 1.3.0 drops such keys.
  */
 public final class Conf {
   private static final Pattern REFERENCE = Pattern.compile("\\$\\{([^}]+)\\}");
@@ -37,14 +43,67 @@ public final class Conf {
     conf.defaults();
     Properties site = siteProperties();
     for (String key : site.stringPropertyNames()) {
-      conf.mValues.put(key, site.getProperty(key).trim());
+      conf.merge(key, site.getProperty(key));
     }
     for (String key : System.getProperties().stringPropertyNames()) {
-      if (key.startsWith("alluxio.")) {
-        conf.mValues.put(key, System.getProperty(key));
+      if (key.startsWith("alluxio.")) {  // the JVM's own properties: left out of what is shown
+        conf.merge(key, System.getProperty(key));
       }
     }
     return conf;
+  }
+
+  private final java.util.Set<String> mGiven = new java.util.TreeSet<>();
+
+  private void merge(String key, String value) {
+    if (isVersion("1.2") || known(key)) {  // 1.3.0 keeps the keys it knows only
+      mValues.put(key, value);
+      mGiven.add(key);
+    }
+  }
+
+  /**
+   * Fails (as 1.2.0's ConfigurationUtils.validateConf makes its daemons exit) when an alluxio.*
+   * key is one the release does not know.
+   */
+  public void validate(Log log) {
+    boolean valid = true;
+    for (String key : mGiven) {
+      if (key.startsWith("alluxio.") && !known(key)) {
+        log.error("Unsupported or deprecated property " + key);
+        valid = false;
+      }
+    }
+    if (!valid) {
+      log.error("Invalid configuration found");
+      System.exit(-1);
+    }
+  }
+
+  private static final List<Pattern> KNOWN = knownKeys();
+
+  private static boolean known(String key) {
+    for (Pattern p : KNOWN) {
+      if (p.matcher(key).matches()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The release's keys, from the list the demo's build puts in its jar ({N}: a level). */
+  private static List<Pattern> knownKeys() {
+    List<Pattern> out = new ArrayList<>();
+    try (InputStream in = Conf.class.getResourceAsStream("/alluxio-demo-keys.txt")) {
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (!line.isBlank()) {
+          out.add(Pattern.compile(Pattern.quote(line.trim()).replace("{N}", "\\E[0-9]+\\Q")));
+        }
+      }
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("the demo jar has no alluxio-demo-keys.txt", e);
+    }
+    return out;
   }
 
   private static String readVersion() {
@@ -60,7 +119,8 @@ public final class Conf {
   private static Properties siteProperties() {
     Properties props = new Properties();
     String name = "alluxio-site.properties";
-    Path[] folders = {Path.of(System.getProperty("user.home"), ".alluxio"), Path.of("/etc/alluxio")};
+    // alluxio.site.conf.dir as both tags read it: raw, its ${user.home} a literal folder name
+    Path[] folders = {Path.of("${user.home}/.alluxio/"), Path.of("/etc/alluxio/")};
     try {
       for (Path folder : folders) {
         if (Files.isRegularFile(folder.resolve(name))) {
@@ -178,13 +238,14 @@ public final class Conf {
 
   /** Bytes in a size such as "1GB", "512MB", "1024" (case does not matter). */
   public static long parseBytes(String size) {
-    Matcher m = Pattern.compile("(?i)^\\s*([0-9.]+)\\s*(b|kb?|mb?|gb?|tb?|pb?)?\\s*$").matcher(size);
+    // as FormatUtils.parseSpaceSize: B, KB, MB, GB, TB, PB or none, any case, no blank before
+    Matcher m = Pattern.compile("(?i)^\\s*([0-9.]+)(b|kb|mb|gb|tb|pb)?$").matcher(size);
     if (!m.matches()) {
       throw new IllegalArgumentException("Fail to parse " + size + " to bytes");
     }
     double value = Double.parseDouble(m.group(1));
     String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase();
-    long scale = switch (unit.charAt(0)) {
+    long scale = switch (unit.charAt(0)) {  // 1024-based
       case 'k' -> 1L << 10;
       case 'm' -> 1L << 20;
       case 'g' -> 1L << 30;

@@ -89,6 +89,7 @@ public final class AlluxioMaster {
   private AlluxioMaster(Conf conf) {
     mConf = conf;
     mLog = Log.open(conf, "AlluxioMaster");
+    conf.validate(mLog);
   }
 
   public static void main(String[] args) throws Exception {

@@ -46,6 +46,7 @@ public final class AlluxioWorker {
   private AlluxioWorker(Conf conf) {
     mConf = conf;
     mLog = Log.open(conf, "AlluxioWorker");
+    conf.validate(mLog);
     mMaster = conf.isSet("alluxio.master.hostname") ? conf.get("alluxio.master.hostname")
         : Conf.localHostName();
     mMasterPort = conf.getInt("alluxio.master.port");
@@ -63,8 +64,10 @@ public final class AlluxioWorker {
       String[] quotas = conf.get(prefix + ".dirs.quota").split(",");
       Tier tier = new Tier(conf.get(prefix + ".alias"));
       for (int i = 0; i < paths.length; i++) {
+        long quota = Conf.parseBytes(quotas[Math.min(i, quotas.length - 1)]);  // not trimmed, as in 1.x
         tier.mDirs.add(new File(paths[i].trim(), conf.get("alluxio.worker.data.folder")));
-        tier.mCapacity += Conf.parseBytes(quotas[Math.min(i, quotas.length - 1)].trim());
+        tier.mQuotas.add(quota);
+        tier.mCapacity += quota;
       }
       mTiers.add(tier);
     }
@@ -74,6 +77,7 @@ public final class AlluxioWorker {
   private static final class Tier {
     final String mAlias;
     final List<File> mDirs = new ArrayList<>();
+    final List<Long> mQuotas = new ArrayList<>();
     long mCapacity;
     long mUsed;
 
@@ -105,10 +109,15 @@ public final class AlluxioWorker {
   }
 
   private void run() throws Exception {
-    for (Tier tier : mTiers) {
-      for (File dir : tier.mDirs) {
-        tier.mUsed += adoptBlocks(dir);
+    try {
+      for (Tier tier : mTiers) {
+        for (int i = 0; i < tier.mDirs.size(); i++) {
+          tier.mUsed += adoptBlocks(tier.mDirs.get(i), tier.mQuotas.get(i), tier.mAlias);
+        }
       }
+    } catch (IOException e) {  // 1.x: the block store's construction fails, and the worker exits
+      mLog.error("Failed to initialize alluxio.worker.AlluxioWorker", e);
+      System.exit(-1);
     }
     listen("alluxio.worker.bind.host", "alluxio.worker.port");
     listen("alluxio.worker.data.bind.host", "alluxio.worker.data.port");
@@ -135,8 +144,11 @@ public final class AlluxioWorker {
     heartbeat();
   }
 
-  /** The bytes of the block files in {@code folder}, created if missing; other entries go. */
-  private long adoptBlocks(File folder) throws IOException {
+  /**
+   * The bytes of the block files in {@code folder}, created if missing; other entries go. As
+   * 1.x's StorageDir: blocks beyond the folder's quota fail the start.
+   */
+  private long adoptBlocks(File folder, long quota, String alias) throws IOException {
     if (!folder.isDirectory() && !folder.mkdirs()) {
       throw new IOException("Failed to create folder " + folder);
     }
@@ -144,6 +156,10 @@ public final class AlluxioWorker {
     File[] entries = folder.listFiles();
     for (File entry : entries == null ? new File[0] : entries) {
       if (entry.isFile() && entry.getName().matches("-?[0-9]+")) {
+        if (quota - bytes < entry.length()) {
+          throw new IOException("blockId " + entry.getName() + " is " + entry.length()
+              + " bytes, but only " + (quota - bytes) + " bytes available in " + alias);
+        }
         bytes += entry.length();
       } else {
         delete(entry);
