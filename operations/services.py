@@ -19,6 +19,9 @@ from operations.util import changes, cluster, explain, only_on_master, snapshots
 from runtime import privilege
 from runtime.run import run_of
 from runtime.schedule import schedule
+from scripts import program
+
+_STOP_DAEMONS = program(__file__, "stop_daemons.sh")
 
 
 def _bin(script: str, home: str | None = None) -> str:
@@ -26,34 +29,18 @@ def _bin(script: str, home: str | None = None) -> str:
 
 
 def _stop_command(snap: NodeSnapshot, master: bool = True, worker: bool = True) -> str:
-    """Shell stopping this node's daemons with the release's own ``alluxio-stop.sh`` of the
-    folder each runs from, one component at a time (1.2.0 and 1.3.0 know ``master``, ``worker``,
-    ``workers``, ``all``: no ``local``, and ``all`` reaches every worker over ssh). Daemons the
-    script could not stop (a missing configuration makes it refuse) are then stopped by PID,
-    each checked to still be an Alluxio JVM, with SIGKILL after 30 s as ``killAll`` does. A
-    stopped daemon is woken first, so that it can stop."""
+    """Shell stopping this node's daemons (``stop_daemons.sh``): with the release's own
+    ``alluxio-stop.sh`` of the folder each runs from, one component at a time (1.2.0 and 1.3.0
+    know ``master``, ``worker``, ``workers``, ``all``: no ``local``, and ``all`` reaches every
+    worker over ssh), then by PID those it could not stop."""
     s = snap.services
     chosen = [("master", p) for p in s.master_pids if master] + [
         ("worker", p) for p in s.worker_pids if worker
     ]
     scripts = dict.fromkeys((c, s.homes.get(p) or cluster().install_dir) for c, p in chosen)
-    by_script = " ".join(
-        f"[ -x {_bin('alluxio-stop.sh', home)} ] && {_bin('alluxio-stop.sh', home)} {component};"
-        for component, home in scripts
-    )
-    pids = " ".join(str(p) for _, p in chosen)
-    # A stopped JVM (SIGSTOP: frozen by a debugger, a cgroup freezer) handles no SIGTERM until it
-    # runs again: the release's killAll would wait 30 s for it, then kill -9.
-    wake = f"kill -CONT {pids} 2>/dev/null; " if pids else ""
-    left = (
-        f'left=; for p in {pids}; do grep -qa alluxio /proc/$p/cmdline 2>/dev/null && left="$left $p"; done'
-    )
-    return (
-        f'{wake}{by_script} {left}; [ -z "$left" ] && exit 0; '
-        'echo "stopping by PID:$left" >&2; kill $left 2>/dev/null; '
-        f'for i in $(seq 30); do {left}; [ -z "$left" ] && exit 0; sleep 1; done; '
-        "kill -9 $left 2>/dev/null; true"
-    )
+    pids = shlex.quote(" ".join(str(p) for _, p in chosen))
+    by_script = "".join(f" {_bin('alluxio-stop.sh', home)} {component}" for component, home in scripts)
+    return f"sh -c {shlex.quote(_STOP_DAEMONS)} stop_daemons.sh {pids}{by_script}"
 
 
 @operation()

@@ -30,31 +30,26 @@ from refusal import RefusedError
 from runtime import privilege, pyinfra_patches
 from runtime.declaration import current
 from runtime.run import run_of
+from scripts import program
 
 EXPIRES_MINUTES = 60
 _OWNER = re.compile(r"^(?P<user>\S+)@(?P<host>\S+) pid (?P<pid>\d+) since \S+$")
 
 
+_LOCK_SH = program(__file__, "lock.sh")
+
+
 def acquire_command(owner: str, take_over: str | None = None) -> str:
     """Shell printing ``acquired``, ``held OWNER`` or ``error MESSAGE`` (first line). With
-    ``take_over``, a lock still held by exactly that owner is removed first."""
-    d, folder, o = shlex.quote(LOCK), shlex.quote(LOCK.rpartition("/")[0]), shlex.quote(owner)
-    steal = (
-        f'[ "$(cat {d}/owner 2>/dev/null)" = {shlex.quote(take_over)} ] && rm -rf {d}; ' if take_over else ""
-    )
-    return (
-        f'err=$(mkdir -p {folder} 2>&1) || {{ echo "error $err"; exit 0; }}; {steal}'
-        f'[ -n "$(find {d} -maxdepth 0 -mmin +{EXPIRES_MINUTES} 2>/dev/null)" ] && rm -rf {d}; '
-        f"if err=$(mkdir {d} 2>&1); then "
-        f'if err=$(echo {o} 2>&1 > {d}/owner); then echo acquired; else rm -rf {d}; echo "error $err"; fi; '
-        f'elif [ -d {d} ]; then echo "held $(cat {d}/owner 2>/dev/null || echo unknown)"; '
-        f'else echo "error $err"; fi'
-    )
+    ``take_over``, a lock still held by exactly that owner is removed first (``lock.sh``)."""
+    args = ("acquire", LOCK, owner, take_over or "", str(EXPIRES_MINUTES))
+    return f"sh -c {shlex.quote(_LOCK_SH)} lock.sh " + " ".join(shlex.quote(a) for a in args)
 
 
 def release_command(owner: str) -> str:
-    d = shlex.quote(LOCK)
-    return f'if [ "$(cat {d}/owner 2>/dev/null)" = {shlex.quote(owner)} ]; then rm -rf {d}; fi'
+    return f"sh -c {shlex.quote(_LOCK_SH)} lock.sh " + " ".join(
+        shlex.quote(a) for a in ("release", LOCK, owner)
+    )
 
 
 def dead_holder(holder: str, here: str) -> bool:

@@ -7,7 +7,19 @@ import subprocess
 
 from tests.labutil import PROJECT
 
-SCRIPTS = ("setup.sh", "demo.sh", ".ci/run", "tests/chain_attack.sh", "lab/floor.sh", "runtime/relay.sh")
+# every .sh of ours (not the demo release's, nor an installed package's), and CI's script
+SCRIPTS = (
+    ".ci/run",
+    *sorted(
+        str(p.relative_to(PROJECT))
+        for p in PROJECT.rglob("*.sh")
+        if not p.relative_to(PROJECT).parts[0].startswith(("demo_release", ".venv", "build", "."))
+    ),
+)
+
+
+def test_every_script_we_send_is_checked() -> None:
+    assert {"runtime/relay.sh", "runtime/lock.sh", "setup.sh", "demo.sh"} <= set(SCRIPTS)
 
 
 def test_our_shell_scripts_are_shellcheck_clean() -> None:
