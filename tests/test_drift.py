@@ -88,12 +88,12 @@ def test_in_sync_exits_0_with_one_json_document(converged: Lab, release: Path) -
     code, document, _ = drift(converged, tarball)
     assert code == 0
     assert set(document) == {"hosts", "summary"}
-    assert document["summary"] == {"in_sync": 30, "drifted": 0, "missing": 0, "unreachable": 0}
+    assert document["summary"] == {"in_sync": 33, "drifted": 0, "missing": 0, "unreachable": 0}
     master = document["hosts"][MASTER]
     assert master["reachable"] is True
     assert set(master["resources"]) == {
         "etc_hosts", "ssh_keypair", "authorized_keys", "known_hosts", "tarball", "install_dir",
-        "alluxio_env", "workers_file", "launcher", "services", "journal", "old_releases",
+        "alluxio_env", "alluxio_site", "workers_file", "launcher", "services", "journal", "old_releases",
     }  # fmt: skip
     assert set(document["hosts"]["server06"]["resources"]) == set(master["resources"]) - {
         "ssh_keypair",

@@ -176,7 +176,7 @@ def test_report_forms_cause_unknown_and_null_text_limit_and_the_dry_runs_reasons
         r"  tarball +in_sync +sha256 [0-9a-f]{12}…, \d+ bytes",
         next(ln for ln in lines if ln.lstrip().startswith("tarball")),
     )
-    assert lines[-1] == "summary: 8 in_sync, 1 drifted, 0 missing, 0 unreachable"
+    assert lines[-1] == "summary: 9 in_sync, 1 drifted, 0 missing, 0 unreachable"
     # the dry run's one-line reason and unified diff for it
     done = converged.run([PYINFRA, "inventory.py", "deploy.py", "--dry", "--diff", *release_data(tarball)],
                          capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
