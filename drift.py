@@ -1,6 +1,6 @@
 """Drift report: what differs from the declared state, per host and resource, read-only.
 
-    python drift.py inventory.py [--json] [--limit HOST] [--data KEY=VALUE] [--ssh-user ...]
+    python drift.py inventory.py [--json | --all] [--limit HOST] [--data KEY=VALUE] [--ssh-user ...]
 
 The same inventory, model (``cluster.py``), facts (one command per node, ``facts/node.py``) and
 comparison (``resources/``) as the deploy, so the report predicts exactly what the next
@@ -78,23 +78,32 @@ def exit_code(document: dict[str, Any]) -> int:
     return EXIT_DRIFT if summary[DRIFTED] or summary[MISSING_STATUS] else EXIT_IN_SYNC
 
 
-def render_text(document: dict[str, Any]) -> str:
+def render_text(document: dict[str, Any], everything: bool = False) -> str:
+    """The summary first, then what differs, host by host, each with its cause and diff; the
+    hosts wholly in sync on one line. ``everything``: every resource of every host."""
     labels = {"corrective": "corrective: changed on the host since the last converge",
               "intentional": "intentional: the declaration changed since the last converge",
               "unknown": "no converge recorded here"}  # fmt: skip
-    out = []
+    summary = document["summary"]
+    out = ["summary: " + ", ".join(f"{summary[s]} {s}" for s in STATUSES)]
+    in_sync = []
     for name, entry in document["hosts"].items():
+        differs = {r: v for r, v in entry["resources"].items() if v["status"] != IN_SYNC}
+        if entry["reachable"] and not differs and not everything:
+            in_sync.append(name)
+            continue
         out.append(f"{name}{'' if entry['reachable'] else ' (unreachable: ' + entry.get('why', '?') + ')'}")
         for resource, r in entry["resources"].items():
             if r["status"] == IN_SYNC:
-                out.append(f"  {resource:<16} {r['status']:<11} {r['desired']}")
+                if everything:
+                    out.append(f"  {resource:<16} {r['status']:<11} {r['desired']}")
                 continue
             why = f"  [{labels[r['cause']]}]" if r.get("cause") else ""
             line = f"  {resource:<16} {r['status']:<11} desired: {r['desired']} | actual: {r['actual']}"
             out.append(line + why)
             out.extend(f"      {line}" for line in (r["diff"] or "").splitlines())
-    summary = document["summary"]
-    out.append("summary: " + ", ".join(f"{summary[s]} {s}" for s in STATUSES))
+    if in_sync:
+        out.append(f"in sync, every resource: {', '.join(in_sync)}")
     return "\n".join(out)
 
 
@@ -114,6 +123,7 @@ def _limited(inventory: Inventory, limits: tuple[str, ...]) -> list[Host]:
 @click.argument("inventory_path", metavar="INVENTORY")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--limit", multiple=True, help="Only these hosts or groups (glob patterns).")
+@click.option("--all", "everything", is_flag=True, help="List every resource, in sync or not (text form).")
 @click.option("--data", multiple=True, help="Override data values, format key=value (as pyinfra).")
 @click.option("--ssh-user", "--user", "ssh_user", help="SSH user to connect as.")
 @click.option("--ssh-port", "--port", "ssh_port", type=int, help="SSH port to connect to.")
@@ -129,6 +139,7 @@ def main(
     inventory_path: str,
     as_json: bool,
     limit: tuple[str, ...],
+    everything: bool,
     data: tuple[str, ...],
     ssh_user: str | None,
     ssh_port: int | None,
@@ -185,7 +196,7 @@ def main(
     needed = [h for h in inventory if h.name in names or h.name in cluster.names]
     snaps = read_all(state, needed, cluster)
     document = report(cluster, names, snaps, run_of(state).unreadable)
-    click.echo(json.dumps(document, indent=2) if as_json else render_text(document))
+    click.echo(json.dumps(document, indent=2) if as_json else render_text(document, everything))
     sys.exit(exit_code(document))
 
 

@@ -35,7 +35,7 @@ def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     )
     actual = " ".join(snap.workers_file.hosts) if snap.workers_file.file.exists else "absent"
     if snap.workers_file.file.exists and not verdict.in_sync and snap.workers_file.hosts == cluster.workers:
-        actual += " (other text)"
+        actual += " (the same hosts, other text: see the diff)"
     return replace(verdict, actual=actual)
 
 
@@ -51,8 +51,14 @@ def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         MANAGED_MODES[ENV_PATH],
     )
     have = snap.alluxio_env.settings
-    actual = "absent" if not snap.alluxio_env.file.exists else " ".join(f"{k}={v}" for k, v in have.items())
-    return replace(verdict, actual=actual or "(no settings)")
+    if not snap.alluxio_env.file.exists:
+        return replace(verdict, actual="absent")
+    actual = " ".join(f"{k}={v}" for k, v in have.items()) or "(no settings)"
+    if have == desired_settings and verdict.details.file is not None and verdict.details.file.write:
+        actual += " (the same settings, other text: see the diff)"  # a comment or a blank line
+    if note := verdict.actual.partition(", ")[2]:
+        actual += f", {note}"
+    return replace(verdict, actual=actual)
 
 
 def alluxio_site(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
@@ -74,7 +80,7 @@ def alluxio_site(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     if snap.alluxio_site.file.exists:
         actual = _summary(cluster, have) or "(no keys)"
         if have == want and verdict.details.file is not None and verdict.details.file.write:
-            actual += " (other text)"
+            actual += " (the same keys, other text: see the diff)"
         if note := verdict.actual.partition(", ")[2]:
             actual += f", {note}"
     secrets = [k for k in {**want, **have} if is_secret(cluster.version, k)]

@@ -23,6 +23,7 @@ from resources.verdict import (
     Details,
     Verdict,
     text_verdict,
+    unified,
 )
 
 
@@ -155,7 +156,10 @@ def launcher(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         if shape == MISSING
         else f"{shape}" + ("" if verdict.in_sync or shape != "patched" else ", edited")
     )
-    return replace(verdict, desired=summary, actual=actual)
+    diff = verdict.diff
+    if shape == MISSING:  # extracted as shipped first: its patch is the diff, not 50 new lines a host
+        diff = unified(path, cluster.tarball.launcher, cluster.launcher, "as shipped")
+    return replace(verdict, desired=summary, actual=actual, diff=diff)
 
 
 KEEP_PREVIOUS = 1  # release folders kept beside the declared one, for a rollback

@@ -117,13 +117,13 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def unified(path: str, actual: str | None, desired: str) -> str | None:
+def unified(path: str, actual: str | None, desired: str, actual_is: str = "actual") -> str | None:
     if actual == desired:
         return None
     lines = difflib.unified_diff(
         (actual or "").splitlines(keepends=True),
         desired.splitlines(keepends=True),
-        fromfile=f"{path} (actual)" if actual is not None else "/dev/null",
+        fromfile=f"{path} ({actual_is})" if actual is not None else "/dev/null",
         tofile=f"{path} (desired)",
     )
     return "".join(

@@ -185,13 +185,17 @@ def test_dry_run_from_bare_hosts_shows_everything_pending_and_touches_nothing(
     assert ops == {"2", "3", "4", "5", "6", "7", "8", "9", "11"}  # 10: no old release to remove
     assert "Error" not in stderr
     assert "+10.0.1.8\tserver03" in stderr  # the /etc/hosts diff
-    assert "+  nohup ssh -o ConnectTimeout=5 -o StrictHostKeyChecking=no -tt ${worker}" in stderr
     # every text resource's unified diff: headers name the file, actual against desired
     home = "/opt/alluxio-1.2.0"
     for path, existing in (("/etc/hosts", True), ("/root/.ssh/known_hosts", False), (f"{home}/conf/workers", False),
-                           (f"{home}/conf/alluxio-env.sh", False), (f"{home}/bin/alluxio-workers.sh", False)):  # fmt: skip
+                           (f"{home}/conf/alluxio-env.sh", False), (f"{home}/conf/alluxio-site.properties", False)):  # fmt: skip
         before = re.escape(f"--- {path} (actual)" if existing else "--- /dev/null")
         assert re.search(rf"{before}\n +{re.escape(f'+++ {path} (desired)')}\n", stderr), path
+    # the launcher, extracted as shipped first: its patch, not its 50 lines, once per host
+    launcher = f"{home}/bin/alluxio-workers.sh"
+    assert stderr.count(f"--- {launcher} (as shipped)\n") == 3 and f"+++ {launcher} (desired)" in stderr
+    assert "-  nohup ssh -o ConnectTimeout=5 -o StrictHostKeyChecking=no -t ${worker}" in stderr
+    assert "+  nohup ssh -o ConnectTimeout=5 -o StrictHostKeyChecking=no -tt ${worker}" in stderr
     # and each change's one-line reason
     assert (
         "[server06] workers_file: missing: absent -> server06 server07 server08, mode 644 root:root" in stderr

@@ -160,23 +160,34 @@ def test_report_forms_cause_unknown_and_null_text_limit_and_the_dry_runs_reasons
     resources = document["hosts"]["server07"]["resources"]
     assert resources["etc_hosts"]["cause"] == "unknown"  # no converge recorded there
     assert resources["tarball"]["status"] == "in_sync" and resources["tarball"]["cause"] is None
-    # the text form, limited to one host
-    text = converged.run([sys.executable, "drift.py", "inventory.py", *release_data(tarball), "--limit", "server07"],
-                         capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
-    assert text.returncode == 2
-    lines = text.stdout.splitlines()
-    assert lines[0] == "server07" and not any(line.startswith(("server06", "server08")) for line in lines)
+
+    # the text form: the summary first, then only what differs, the hosts in sync on one line
+    def text(*args: str) -> tuple[int, list[str]]:
+        done = converged.run([sys.executable, "drift.py", "inventory.py", *release_data(tarball), *args],
+                             capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
+        return done.returncode, done.stdout.splitlines()
+
+    code, lines = text()
+    assert code == 2
+    assert lines[0] == "summary: 32 in_sync, 1 drifted, 0 missing, 0 unreachable"
+    assert lines[1] == "server07" and lines[-1] == "in sync, every resource: server08, server06"
     assert re.fullmatch(
         r"  etc_hosts +drifted +desired: server08=10\.0\.1\.13 server06=10\.0\.1\.11 server07=10\.0\.1\.12 "
         r"server03=10\.0\.1\.8 \| actual: .*server03=- +\[no converge recorded here\]",
-        lines[1],
-    ), lines[1]
-    assert "      -10.0.1.8\tserver03" not in text.stdout and "      +10.0.1.8\tserver03" in text.stdout
+        lines[2],
+    ), lines[2]
+    assert "      -10.0.1.8\tserver03" not in lines and "      +10.0.1.8\tserver03" in lines
+    assert not any(line.lstrip().startswith("tarball") for line in lines)  # in sync: not listed
+    # every resource with --all, limited to one host
+    code, lines = text("--all", "--limit", "server07")
+    assert code == 2 and lines[0] == "summary: 9 in_sync, 1 drifted, 0 missing, 0 unreachable"
+    assert lines[1] == "server07" and not any(
+        line.startswith(("server06", "server08", "in sync")) for line in lines
+    )
     assert re.fullmatch(
         r"  tarball +in_sync +sha256 [0-9a-f]{12}…, \d+ bytes",
         next(ln for ln in lines if ln.lstrip().startswith("tarball")),
     )
-    assert lines[-1] == "summary: 9 in_sync, 1 drifted, 0 missing, 0 unreachable"
     # the dry run's one-line reason and unified diff for it
     done = converged.run([PYINFRA, "inventory.py", "deploy.py", "--dry", "--diff", *release_data(tarball)],
                          capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
