@@ -49,6 +49,8 @@ DATA_KEYS: dict[str, str] = {
     "alluxio_site": "conf/alluxio-site.properties, a JSON object of key: value (the release's keys)",
     "alluxio_site_deliberate": "keys of alluxio_site the release does not know, written anyway (a list)",
     "alluxio_tiers": "the workers' storage tiers, a list of {alias, dirs, quotas[, reserved_ratio]}",
+    "alluxio_heal_restarts_master": "true: drift.py --heal may restart the master (default false)",
+    "alluxio_heal_expect": "set by drift.py --heal for the converge it runs: the drift it decided on",
 }
 RESTART_MODES = ("rolling", "all")
 # alluxio-env.sh variables that only workers read (a change restarts workers only), and those
@@ -115,6 +117,8 @@ class Cluster(BaseModel):
     install_root: str = "/opt"
     site: tuple[tuple[str, str], ...] = ()  # alluxio_site, checked
     tiers: tuple[Tier, ...] = ()  # alluxio_tiers, level 0 first
+    heal_restarts_master: bool = False
+    heal_expect: str = ""  # a converge the self-heal runs: the drift it may repair
 
     # ----- names and paths -------------------------------------------------------------
     @property
@@ -311,6 +315,17 @@ def declare(
             "whole seconds, 1 to 86400"
         )
 
+    heal_master = all_data.get("alluxio_heal_restarts_master", False)
+    if not isinstance(heal_master, bool):
+        raise InventoryError(
+            f"{where('alluxio_heal_restarts_master')} alluxio_heal_restarts_master={heal_master!r}: "
+            "true or false"
+        )
+    heal_expect = all_data.get("alluxio_heal_expect", "")
+    if not isinstance(heal_expect, str) or not re.fullmatch(r"([0-9a-f]{16})?", heal_expect):
+        raise InventoryError(
+            f"{where('alluxio_heal_expect')} alluxio_heal_expect: set by drift.py --heal only"
+        )
     try:
         tiers = tiering.parse(all_data.get("alluxio_tiers"), dict(env), where("alluxio_tiers"))
         site = _check_site(all_data, version, env, tiers, where)
@@ -338,6 +353,8 @@ def declare(
         master_start_seconds=master_start,
         site=site,
         tiers=tiers,
+        heal_restarts_master=heal_master,
+        heal_expect=heal_expect,
     )
 
 

@@ -12,6 +12,7 @@ operations by each host's sequence, so the master's sequence must hold them all.
 
 from pyinfra import host
 
+import heal
 from operations import (
     conf,
     hosts,
@@ -30,6 +31,7 @@ pyinfra_patches.lighten()  # pyinfra's bookkeeping per operation and host, the s
 
 master = host.name == current().master
 todo = schedule.schedule()  # decided once, on the state before anything changes
+heal.guard(current(), schedule.snapshots())  # a self-heal's converge: the drift it decided on, or nothing
 lock.one_converge_at_a_time(todo.anything_to_change)  # a lock on the master while changing
 
 preflight.node_ready(name="0. The node has what the release needs")

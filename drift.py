@@ -1,6 +1,7 @@
 """Drift report: what differs from the declared state, per host and resource, read-only.
 
     python drift.py inventory.py [--json | --all] [--limit HOST] [--data KEY=VALUE] [--ssh-user ...]
+    python drift.py inventory.py --heal [--json] [--data KEY=VALUE] [--ssh-user ...]   # see heal.py
 
 The same inventory, model (``cluster.py``), facts (one command per node, ``facts/node.py``) and
 comparison (``resources/``) as the deploy, so the report predicts exactly what the next
@@ -27,27 +28,16 @@ from pyinfra.context import ctx_config, ctx_inventory, ctx_state
 from pyinfra_cli.inventory import make_inventory
 from pyinfra_cli.util import parse_cli_arg
 
+import heal as selfheal
 from cluster import Cluster, InventoryError
 from facts.node import NodeSnapshot
 from refusal import refuse
-from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, Verdict, node_verdicts
+from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, cause, node_verdicts
 from runtime.declaration import build
 from runtime.run import read_all, run_of
 
 STATUSES = (IN_SYNC, DRIFTED, MISSING_STATUS, UNREACHABLE)
 EXIT_IN_SYNC, EXIT_UNDECIDED, EXIT_DRIFT = 0, 1, 2
-
-
-def cause(verdict: Verdict, snap: NodeSnapshot | None) -> str | None:
-    """Why a resource differs: ``corrective`` (changed on the host since a converge applied
-    this very declaration), ``intentional`` (the declaration changed since the last converge)
-    or ``unknown`` (no converge recorded it here)."""
-    if verdict.status in (IN_SYNC, UNREACHABLE) or snap is None:
-        return None
-    applied = snap.applied.get(verdict.resource)
-    if applied is None:
-        return "unknown"
-    return "corrective" if applied == verdict.fingerprint else "intentional"
 
 
 def report(
@@ -124,6 +114,9 @@ def _limited(inventory: Inventory, limits: tuple[str, ...]) -> list[Host]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--limit", multiple=True, help="Only these hosts or groups (glob patterns).")
 @click.option("--all", "everything", is_flag=True, help="List every resource, in sync or not (text form).")
+@click.option(
+    "--heal", is_flag=True, help="Repair corrective drift only, by a converge (for a timer; see heal.py)."
+)
 @click.option("--data", multiple=True, help="Override data values, format key=value (as pyinfra).")
 @click.option("--ssh-user", "--user", "ssh_user", help="SSH user to connect as.")
 @click.option("--ssh-port", "--port", "ssh_port", type=int, help="SSH port to connect to.")
@@ -140,6 +133,7 @@ def main(
     as_json: bool,
     limit: tuple[str, ...],
     everything: bool,
+    heal: bool,
     data: tuple[str, ...],
     ssh_user: str | None,
     ssh_port: int | None,
@@ -152,7 +146,11 @@ def main(
     su_user: str | None,
     verbose: int,
 ) -> None:
-    """Report drift from the declared state; exit 0 in sync, 2 drift, 1 undecided."""
+    """Report drift from the declared state; exit 0 in sync, 2 drift, 1 undecided. With
+    --heal: 0 nothing to do, 2 repaired, 3 refused to act, 4 the repair failed, 1 undecided."""
+    if heal and (limit or ssh_password_prompt or use_sudo_password):
+        refuse("--heal repairs the whole cluster, unattended: no --limit, no password prompts (use keys)")
+        sys.exit(EXIT_UNDECIDED)
     logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL, stream=sys.stderr)
     os.environ.setdefault("PYINFRA_PROGRESS", "off")
     override: dict[str, Any] = {}
@@ -196,8 +194,32 @@ def main(
     needed = [h for h in inventory if h.name in names or h.name in cluster.names]
     snaps = read_all(state, needed, cluster)
     document = report(cluster, names, snaps, run_of(state).unreadable)
-    click.echo(json.dumps(document, indent=2) if as_json else render_text(document, everything))
-    sys.exit(exit_code(document))
+    if not heal:
+        click.echo(json.dumps(document, indent=2) if as_json else render_text(document, everything))
+        sys.exit(exit_code(document))
+    connection = {"--ssh-user": ssh_user, "--ssh-port": ssh_port, "--ssh-key": ssh_key,
+                  "--ssh-key-password": ssh_key_password, "--sudo": sudo, "--sudo-user": sudo_user,
+                  "--su-user": su_user}  # fmt: skip
+    code, why = self_heal(cluster, snaps, selfheal.pyinfra_argv(inventory_path, data, connection))
+    if as_json:
+        document["heal"] = {"result": selfheal.RESULTS[code], "exit": code, "why": why}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo("\n".join([f"self-heal: {selfheal.RESULTS[code]}", *(f"  {line}" for line in why)]))
+    sys.exit(code)
+
+
+def self_heal(
+    cluster: Cluster, snaps: dict[str, NodeSnapshot | None], argv: list[str]
+) -> tuple[int, list[str]]:
+    """Decide on what was read; repair by a converge when only corrective drift was found."""
+    decision = selfheal.decide(cluster, snaps)
+    if decision.code != selfheal.REPAIRED:
+        return decision.code, list(decision.why)
+    code, said = selfheal.repair(argv, decision.expect)
+    if code == selfheal.REPAIRED:
+        return code, list(decision.why)
+    return code, [*decision.why, said]
 
 
 if __name__ == "__main__":

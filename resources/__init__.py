@@ -44,6 +44,7 @@ __all__ = [
     "alluxio_env",
     "alluxio_site",
     "authorized_keys",
+    "cause",
     "etc_hosts",
     "install_dir",
     "journal",
@@ -121,6 +122,18 @@ def verdict_of(
 def resources_of(cluster: Cluster, name: str) -> tuple[str, ...]:
     worker = WORKER_RESOURCES if name in cluster.workers and cluster.tier_dirs else ()
     return NODE_RESOURCES + worker + (MASTER_RESOURCES if name == cluster.master else ())
+
+
+def cause(verdict: Verdict, snap: NodeSnapshot | None) -> str | None:
+    """Why a resource differs: ``corrective`` (changed on the host since a converge applied
+    this very declaration), ``intentional`` (the declaration changed since the last converge)
+    or ``unknown`` (no converge recorded it here)."""
+    if verdict.status in (IN_SYNC, UNREACHABLE) or snap is None:
+        return None
+    applied = snap.applied.get(verdict.resource)
+    if applied is None:
+        return "unknown"
+    return "corrective" if applied == verdict.fingerprint else "intentional"
 
 
 def node_verdicts(

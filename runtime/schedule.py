@@ -57,6 +57,7 @@ def schedule() -> Schedule:
     with run.locks.setdefault("schedule", gevent.lock.Semaphore()):
         if "schedule" not in run.memo:
             snaps = _read()
+            run.memo["schedule_snapshots"] = snaps
             run.memo["schedule"] = decide(cluster(), snaps)
             if isinstance(state.limit_hosts, list):
                 for line in outside_limit(
@@ -64,6 +65,12 @@ def schedule() -> Schedule:
                 ):
                     logger.warning(line)
         return run.memo["schedule"]
+
+
+def snapshots() -> dict[str, NodeSnapshot | None]:
+    """The nodes as read before anything changed: what the run's :class:`Schedule` decided on."""
+    schedule()
+    return run_of(state).memo["schedule_snapshots"]
 
 
 def outside_limit(
