@@ -24,7 +24,7 @@ from operations import (
     ssh,
     tiers,
 )
-from runtime import lock, pyinfra_patches, schedule
+from runtime import closing, lock, pyinfra_patches, schedule
 from runtime.declaration import current
 
 pyinfra_patches.lighten()  # pyinfra's bookkeeping per operation and host, the same results cheaper
@@ -33,6 +33,7 @@ master = host.name == current().master
 todo = schedule.schedule()  # decided once, on the state before anything changes
 heal.guard(current(), schedule.snapshots())  # a self-heal's converge: the drift it decided on, or nothing
 lock.one_converge_at_a_time(todo.anything_to_change)  # a lock on the master while changing
+closing.at_the_end()  # which hosts changed what, once the last operation ended
 
 preflight.node_ready(name="0. The node has what the release needs")
 services.stopped(

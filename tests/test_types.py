@@ -10,8 +10,9 @@ from pathlib import Path
 from tests.labutil import PROJECT
 
 CODE = (
-    "cluster.py", "layout.py", "alluxio_site.py", "tiers.py", "heal.py", "tarball.py", "scripts.py", "refusal.py",
-    "drift.py", "status.py", "deploy.py", "inventory.py", "facts", "operations", "resources", "runtime",
+    "cluster.py", "layout.py", "alluxio_site.py", "tiers.py", "heal.py", "tarball.py", "scripts.py",
+    "refusal.py", "drift.py", "status.py", "deploy.py", "inventory.py",
+    "facts", "operations", "resources", "runtime",
 )  # fmt: skip
 
 
