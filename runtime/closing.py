@@ -22,7 +22,9 @@ class ClosingLines(BaseStateCallback):
 def lines(state: State) -> list[str]:
     changed: dict[str, list[str]] = {}
     failed: dict[str, str] = {}
-    for host in state.inventory.iter_activated_hosts():
+    active = set(state.inventory.iter_activated_hosts())
+    hosts = [h for h in state.inventory if h in active]  # in the inventory's order
+    for host in hosts:
         for op_hash in state.get_op_order():
             if op_hash not in state.ops[host]:
                 continue
@@ -32,7 +34,7 @@ def lines(state: State) -> list[str]:
                 failed.setdefault(host.name, name)
             elif meta.did_change():
                 changed.setdefault(host.name, []).append(name.split(" ", 1)[0].rstrip("."))
-    names = [h.name for h in state.inventory.iter_activated_hosts()]
+    names = [h.name for h in hosts]
     out = ["--> What changed, host by host (the steps of deploy.py):"]
     out += [f"    {n}: steps {', '.join(dict.fromkeys(changed[n]))}" for n in names if n in changed]
     out += [f"    {n}: failed at {failed[n]}" for n in names if n in failed]

@@ -19,6 +19,7 @@ from demo_release import build
 from lab import Lab
 from tests.labutil import (
     MASTER,
+    Run,
     changed_pairs,
     connections,
     converge,
@@ -87,6 +88,21 @@ def test_two_tiers_are_reported_per_tier_and_restarts_keep_every_tiers_blocks(
         )
     again = converge(lab, release, *data()).ok()
     assert changed_pairs(again) == set()
+
+    # the closing lines: which hosts changed which steps, in one screen
+    def closing(run: Run) -> list[str]:
+        return [
+            ln.strip()
+            for ln in run.stderr.split("What changed, host by host (the steps of deploy.py):")[
+                1
+            ].splitlines()[1:4]
+        ]
+
+    assert [ln.split(":")[0] for ln in closing(first)] == ["server08", "server06", "server07"]
+    assert all(
+        {"2", "4", "6", "8", "11"} <= set(ln.split(": steps ")[1].split(", ")) for ln in closing(first)
+    )
+    assert closing(again)[0] == "unchanged: server08, server06, server07"
     code, report, _ = drift(lab, release, *data())
     assert code == 0 and not_in_sync(report) == set()
 
@@ -95,7 +111,8 @@ def test_two_tiers_are_reported_per_tier_and_restarts_keep_every_tiers_blocks(
         lab.exec(n, ["sh", "-c", f"head -c {8192 * (i + 1)} /dev/urandom > {HDD_BLOCKS}/{2001 + i}"])
     sums = {n: ssh(lab, n, f"sha256sum {HDD_BLOCKS}/*") for n in WORKERS}
     master_pid = pids(lab, MASTER, "AlluxioMaster")
-    worker_site = {"alluxio.worker.block.heartbeat.timeout.ms": 20000}
+    # long enough that the workers outlast the master restart below, however slow the machine
+    worker_site = {"alluxio.worker.block.heartbeat.timeout.ms": 300000}
     code, pending, err = dry_run(lab, release, *data(worker_site), "--diff")
     assert code == 0
     assert {h for op, h in pending if op == "8. Workers restart one at a time"} == set(WORKERS)
@@ -111,15 +128,22 @@ def test_two_tiers_are_reported_per_tier_and_restarts_keep_every_tiers_blocks(
     assert rest(lab, "used_bytes_on_tiers") == {"MEM": 0, "HDD": sum(want.values())}
     assert {n: ssh(lab, n, f"sha256sum {HDD_BLOCKS}/*") for n in WORKERS} == sums
 
-    # a key the master reads restarts the master, and no worker
+    # a key the master reads restarts the master, and no worker for the change
     worker_pids = {n: pids(lab, n, "AlluxioWorker") for n in WORKERS}
     both = {**worker_site, "alluxio.master.worker.timeout.ms": 120000}
     code, pending, err = dry_run(lab, release, *data(both))
     assert ("8. The master runs and serves", MASTER) in pending
     assert not {h for op, h in pending if op == "8. Workers restart one at a time"}
-    converge(lab, release, *data(both)).ok()
+    master_change = converge(lab, release, *data(both)).ok()
     assert pids(lab, MASTER, "AlluxioMaster") != master_pid
-    assert {n: pids(lab, n, "AlluxioWorker") for n in WORKERS} == worker_pids
+    # A worker restarts only if it did not rejoin: a restarted 1.2.0 master numbers workers from 1
+    # again and takes a heartbeat with another worker's id for that worker's (BlockMaster's
+    # mNextWorkerId, workerHeartbeat), so a worker can stay unlisted; the run names it.
+    for n in WORKERS:
+        if pids(lab, n, "AlluxioWorker") != worker_pids[n]:
+            assert f"[{n}] its worker runs but did not rejoin the master" in master_change.stderr, (
+                master_change.stderr[-3000:]
+            )
     assert rest(lab, "configuration")["alluxio.master.worker.timeout.ms"] == "120000"  # type: ignore[index]
     assert wait_until(lambda: len(live(lab)) == 3, "every worker back on the restarted master")
 
