@@ -5,10 +5,13 @@ from __future__ import annotations
 from pyinfra import host, state
 from pyinfra.api import OperationError, operation
 
+from alluxio_site import size_bytes
+from facts.node import NodeSnapshot
 from layout import SITE_PATH
 from operations.util import changes, cluster, refuse, snapshots, verdict
 from resources import resources_of
 from runtime.run import run_of
+from tiers import DEFAULT_MEMORY_SIZE
 
 INSTALL_RSYNC = (
     "{ if command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y rsync; "
@@ -58,6 +61,9 @@ def node_ready():
     if "tier_dirs" in resources_of(c, host.name) and (unusable := verdict("tier_dirs").details.unusable):
         yield from refuse(f"{host.name}: storage tiers: {'; '.join(unusable)}; nothing was changed here")
         return
+    if overfull := _cache_overfull(snap):
+        yield from refuse(f"{host.name}: {overfull}; nothing was changed here")
+        return
     needed = 0
     if not verdict("tarball").in_sync:
         needed += c.tarball.size
@@ -73,3 +79,22 @@ def node_ready():
         yield from changes([INSTALL_RSYNC], why="rsync is missing: installing it")
         return
     host.noop("has ssh, sudo, rsync, java and room for the release")
+
+
+def _cache_overfull(snap: NodeSnapshot) -> str:
+    """Why a worker whose RAM folder stays mounted would not start: its cached blocks exceed the
+    declared memory size, and 1.x adopts every block it finds or fails (``StorageDir``:
+    ``WorkerOutOfSpaceException``). Emptying the cache instead would lose data written only to
+    Alluxio (the default write type, MUST_CACHE): a person decides."""
+    c = cluster()
+    if host.name not in c.workers or not snap.services.in_memory(c.ram_folder):
+        return ""
+    ram = next((d for d in snap.tier_dirs if d.path == c.ram_folder), None)
+    size = c.env_settings.get("ALLUXIO_WORKER_MEMORY_SIZE", DEFAULT_MEMORY_SIZE)
+    if ram is None or ram.used <= size_bytes(size):
+        return ""
+    return (
+        f"its RAM folder {c.ram_folder} holds {ram.used} bytes of blocks, more than the declared "
+        f"ALLUXIO_WORKER_MEMORY_SIZE={size}: its worker would not start on it (1.x adopts every "
+        "block it finds); free blocks (alluxio fs free) or declare a size they fit"
+    )

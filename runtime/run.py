@@ -82,7 +82,10 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
         master=master,
         worker_list_path=cluster.worker_list_path if master else "",
         java=dict(cluster.env).get("JAVA", ""),
-        tier_dirs=tuple(d for _, d, _ in cluster.tier_dirs) if host.name in cluster.workers else (),
+        # a worker's RAM folder (its blocks must fit its size) and disk tier folders
+        tier_dirs=(cluster.ram_folder, *(d for _, d, _ in cluster.tier_dirs))
+        if host.name in cluster.workers
+        else (),
         data_folder=cluster.data_folder,
     )
 

@@ -335,6 +335,32 @@ def test_preflight_names_what_a_node_lacks() -> None:
     assert "server06: /opt has 0 MiB free, the release needs 1 MiB" in refusal and refusal.endswith("exit 1")
 
 
+def test_preflight_refuses_a_kept_cache_that_no_longer_fits_its_worker() -> None:
+    """A mounted RAM folder keeps its blocks across the restart, and 1.x fails to start a worker
+    whose blocks exceed its size: refused before anything changes, never emptied."""
+    from facts.tiers import TierDir
+
+    snap = CONVERGED["server06"]
+    assert snap.services.in_memory("/mnt/ramdisk")
+    gb = 1 << 30
+    cache = TierDir("/mnt/ramdisk", "dir", True, "ram", gb, gb, "", used=600 << 20)
+    smaller = C.model_copy(update={"env": (("ALLUXIO_WORKER_MEMORY_SIZE", "512MB"),)})
+    (refusal,), _ = run(
+        preflight.node_ready,
+        "server06",
+        {**CONVERGED, "server06": replace(snap, tier_dirs=(cache,))},
+        model=smaller,
+    )
+    assert (
+        "its RAM folder /mnt/ramdisk holds 629145600 bytes of blocks, more than the declared ALLUXIO_WORKER_MEMORY_SIZE=512MB"
+        in refusal
+    )
+    commands, _ = run(
+        preflight.node_ready, "server06", {**CONVERGED, "server06": replace(snap, tier_dirs=(cache,))}
+    )
+    assert not any("exit 1" in c for c in commands)  # 1GB: it fits
+
+
 # ----- the health check's failure message --------------------------------------------------------
 def test_the_diagnosis_names_why_each_worker_is_not_live_and_quotes_its_own_logs() -> None:
     evidence = (
