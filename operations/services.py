@@ -16,7 +16,7 @@ from cluster import Cluster
 from facts.node import NodeSnapshot
 from facts.services import Services, WorkerList, parse_worker_list, worker_list_command
 from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
-from runtime import privilege
+from runtime import privilege, progress
 from runtime.run import run_of
 from runtime.schedule import schedule
 from scripts import program
@@ -253,6 +253,10 @@ def restarted(rolling: tuple[str, ...], rejoin: tuple[str, ...] = ()):
         )
     if state.is_executing:
         host.log(f"its worker {cache}", logger.info)
+        if host.name in rolling:
+            progress.show(
+                f"rolling restart: worker {rolling.index(host.name) + 1} of {len(rolling)}: {host.name}"
+            )
     wait = FunctionCommand(_await_live_from_master, ((host.name,), c.worker_list_path), {})
     why = f"restart this worker (it {cache}): {schedule().why}"
     yield from changes([*before, StringCommand(start, _get_pty=True), wait], why=why)
@@ -288,12 +292,15 @@ def _await_serving(state: State, host: Host) -> bool:
     master = state.inventory.get_host(c.master)
     memo = run_of(state).memo
     deadline = time.monotonic() + c.master_start_seconds
+    waiting = progress.Waiting(f"the master {c.master} starting", c.master_start_seconds)
     while True:
         _, output = privilege.run(master.state, master, Services().command(c.worker_list_path))
         now = Services().process(output.stdout_lines)
         if now.listed is not None:
             memo.setdefault(SERVING_SINCE, time.monotonic())
             return True
+        if now.master_pids:
+            waiting.seen("its JVM runs, its REST API does not answer yet (a real master replays its journal)")
         if not now.master_pids or time.monotonic() > deadline:
             break
         gevent.sleep(1)
@@ -307,7 +314,7 @@ def _await_serving(state: State, host: Host) -> bool:
 def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], path: str) -> bool:
     """On the master (from a worker's operation): wait until it counts ``workers`` live."""
     master = state.inventory.get_host(cluster().master)
-    listed = _poll(master, workers, path)
+    listed = _poll(master, workers, path, what=f"{', '.join(workers)} restarted")
     missing = _not_live(listed, workers)
     if missing:
         why = _state_of(missing[0], listed, cluster().node(missing[0]).address)
@@ -315,15 +322,23 @@ def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], 
     return not missing
 
 
-def _poll(master: Host, workers: tuple[str, ...], path: str, until: float | None = None) -> WorkerList | None:
+def _poll(
+    master: Host, workers: tuple[str, ...], path: str, until: float | None = None, what: str = ""
+) -> WorkerList | None:
     """The master's list once every worker of ``workers`` is live in it, or the last one seen
-    after the cluster's ``health_seconds`` (or at ``until``, a monotonic time)."""
+    after the cluster's ``health_seconds`` (or at ``until``, a monotonic time). ``what``: the
+    wait's name in the progress lines."""
     deadline = time.monotonic() + cluster().health_seconds if until is None else until
+    waiting = progress.Waiting(what or "waiting for workers to be live", deadline - time.monotonic())
     while True:
         _, output = privilege.run(master.state, master, worker_list_command(path))
         listed = parse_worker_list(output.stdout_lines)
-        if not _not_live(listed, workers) or time.monotonic() > deadline:
+        missing = _not_live(listed, workers)
+        if not missing or time.monotonic() > deadline:
             return listed
+        live = [w for w in workers if w not in missing]
+        waiting.seen(f"live {len(live)} of {len(workers)}" + (f" ({', '.join(live)})" if live else "")
+                     + f"; waiting for {', '.join(missing)}")  # fmt: skip
         gevent.sleep(1)
 
 
@@ -351,7 +366,7 @@ def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, i
     # a worker whose start failed in this run has failed the run already, with its own output
     failed = {h.name for h in getattr(state, "failed_hosts", ())}
     workers = tuple(w for w in workers if w not in failed)
-    listed = _poll(host, workers, path)
+    listed = _poll(host, workers, path, what="every worker live on the master")
     missing = _not_live(listed, workers)
     if not missing:
         return True

@@ -1,0 +1,60 @@
+"""Progress on the long steps (issue 22): under a pseudo-terminal a converge says how the
+master's start, a rolling restart and the health wait are going; without a terminal, or with
+``--json``, it says nothing of the kind."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+from lab import Lab
+from tests.labutil import PROJECT, PYINFRA, converge, release_data
+
+PROGRESS = "--> progress: "
+
+
+def on_a_terminal(lab: Lab, tarball: Path, *args: str) -> tuple[int, str]:
+    """A converge whose stdin, stdout and stderr are a pseudo-terminal (outside CI's setting)."""
+    argv = lab.run_argv([PYINFRA, "inventory.py", "deploy.py", "-y", *release_data(tarball), *args])
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    parent, child = pty.openpty()
+    process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, cwd=PROJECT, env=env)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(parent, 65536)
+        except OSError:  # the terminal's other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(parent)
+    return process.wait(timeout=600), b"".join(chunks).decode(errors="replace")
+
+
+def env(value: str) -> list[str]:
+    return ["--data", f"alluxio_env={json.dumps({'ALLUXIO_WORKER_JAVA_OPTS': f'-Dreconcile.test={value}'})}"]
+
+
+def test_progress_lines_on_a_terminal_only(lab: Lab, tarball: Path) -> None:
+    lab.reset()
+    lab.set_journal_replay("server08", 4)  # a master that takes a while to serve
+    try:
+        code, out = on_a_terminal(lab, tarball)
+        assert code == 0, out[-3000:]
+        assert f"{PROGRESS}the master server08 starting: its JVM runs, its REST API does not answer yet" in out
+    finally:
+        lab.set_journal_replay("server08", 0)
+    code, out = on_a_terminal(lab, tarball, *env("a"))
+    assert code == 0, out[-3000:]
+    for k, name in enumerate(("server06", "server07", "server08"), start=1):
+        assert f"{PROGRESS}rolling restart: worker {k} of 3: {name}" in out
+    # not on a terminal, or with --json: none
+    quiet = converge(lab, tarball, *env("b")).ok()
+    assert PROGRESS not in quiet.stderr and PROGRESS not in quiet.stdout
+    code, out = on_a_terminal(lab, tarball, "--json", *env("c"))
+    assert code == 0 and PROGRESS not in out
