@@ -15,7 +15,7 @@ from facts.release import partial, sidecar
 from facts.ssh import SSH_DIR
 from layout import CARRIED_OVER, MANAGED_FILES, MARKER
 from operations.util import changes, cluster, file_commands, only_on_master, upload, upload_text, verdict
-from runtime import privilege, schedule
+from runtime import privilege, progress, schedule
 from runtime.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
 from runtime.run import run_of
 from scripts import program
@@ -82,7 +82,30 @@ def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]
     if v.in_sync:
         host.noop(f"{c.remote_tarball} already has {v.desired}")
         return
-    yield from changes([_prepare(c), send, _install_tarball(c)], why=v)
+    if not progress.enabled():
+        yield from changes([_prepare(c), send, _install_tarball(c)], why=v)
+        return
+    watch, unwatch = FunctionCommand(_watch_upload, (c,), {}), FunctionCommand(_unwatch_upload, (), {})
+    yield from changes([_prepare(c), watch, send, unwatch, _install_tarball(c)], why=v)
+
+
+def _watch_upload(state: State, host: Host, c: Cluster) -> bool:
+    """Progress of the upload from here (at a terminal only): the size of the node's ``.part``."""
+    stream = progress.Stream(
+        f"tarball from here to {host.name}",
+        c.tarball.size,
+        lambda: {host.name: _partial_size(state, host.name, _part(c))},
+        over=lambda: host in state.failed_hosts or not host.connected,
+    )
+    run_of(state).memo[("upload progress", host.name)] = stream.__enter__()
+    return True
+
+
+def _unwatch_upload(state: State, host: Host) -> bool:
+    stream = run_of(state).memo.pop(("upload progress", host.name), None)
+    if stream is not None:
+        stream.__exit__()
+    return True
 
 
 def _prepare(c: Cluster) -> str:
@@ -140,8 +163,25 @@ def _run_chain(state: State, c: Cluster, source: str, targets: list[str]) -> lis
         c.tarball.size,
     )
 
-    _, output = privilege.run(state, state.inventory.get_host(c.master), command)
+    def sizes() -> dict[str, int | None]:
+        return {t: _partial_size(state, t, f"{_chain_part(c)}.*") for t in targets}
+
+    with progress.Stream(f"tarball from {source} along {len(targets)} nodes", c.tarball.size, sizes):
+        _, output = privilege.run(state, state.inventory.get_host(c.master), command)
     return [*output.stdout_lines, *output.stderr_lines]
+
+
+def _partial_size(state: State, name: str, pattern: str) -> int | None:
+    """The bytes of the partial copy on ``name`` (a glob), None if there is none (for progress)."""
+    if not state.inventory.get_host(name).connected:
+        return None
+    ok, output = privilege.run(
+        state,
+        state.inventory.get_host(name),
+        f'for f in {pattern}; do [ -f "$f" ] && stat -c %s "$f"; done; true',
+    )
+    sizes = [int(line) for line in output.stdout_lines if line.strip().isdigit()]
+    return max(sizes) if ok and sizes else None
 
 
 def _receive(state: State, host: Host, c: Cluster) -> bool:

@@ -46,7 +46,9 @@ def test_progress_lines_on_a_terminal_only(lab: Lab, tarball: Path) -> None:
     try:
         code, out = on_a_terminal(lab, tarball)
         assert code == 0, out[-3000:]
-        assert f"{PROGRESS}the master server08 starting: its JVM runs, its REST API does not answer yet" in out
+        assert (
+            f"{PROGRESS}the master server08 starting: its JVM runs, its REST API does not answer yet" in out
+        )
     finally:
         lab.set_journal_replay("server08", 0)
     code, out = on_a_terminal(lab, tarball, *env("a"))
