@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 from pathlib import Path
 
+from demo_release import build
 from lab import Lab
 from tests.labutil import PROJECT, PYINFRA, converge, release_data
 
@@ -40,16 +42,25 @@ def env(value: str) -> list[str]:
     return ["--data", f"alluxio_env={json.dumps({'ALLUXIO_WORKER_JAVA_OPTS': f'-Dreconcile.test={value}'})}"]
 
 
-def test_progress_lines_on_a_terminal_only(lab: Lab, tarball: Path) -> None:
+def test_progress_lines_on_a_terminal_only(lab: Lab, tmp_path: Path) -> None:
+    tarball = build(tmp_path / "padded", pad_mb=3)  # takes a while to cross a capped link
     lab.reset()
     lab.set_journal_replay("server08", 4)  # a master that takes a while to serve
+    lab.cap_links("2mbit")
     try:
         code, out = on_a_terminal(lab, tarball)
         assert code == 0, out[-3000:]
+        assert f"{PROGRESS}tarball from here to server08: " in out, out[-3000:]
+        assert re.search(
+            rf"{re.escape(PROGRESS)}tarball from server08 along 2 nodes: \d+ of 3 MiB on the slowest node "
+            r"\((server06|server07)\), [0-9.]+ MiB/s",
+            out,
+        ), out[-3000:]
         assert (
             f"{PROGRESS}the master server08 starting: its JVM runs, its REST API does not answer yet" in out
         )
     finally:
+        lab.cap_links(None)
         lab.set_journal_replay("server08", 0)
     code, out = on_a_terminal(lab, tarball, *env("a"))
     assert code == 0, out[-3000:]
