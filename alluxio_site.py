@@ -62,8 +62,8 @@ JAVA_OPTS = (
 TIER_KEY = re.compile(r"^alluxio\.worker\.tieredstore\.(levels|level(\d+)\..+)$")
 
 # FormatUtils.parseSpaceSize: a number, then nothing, B, KB, MB, GB, TB or PB (any case), no blank
-_SIZE = re.compile(r"^\d+(\.\d+)?(b|kb|mb|gb|tb|pb)?$", re.I)
-_INTEGER = re.compile(r"^\s*-?\d+\s*$")
+_SIZE = re.compile(r"^[0-9]+(\.[0-9]+)?(b|kb|mb|gb|tb|pb)?$", re.I)
+_INTEGER = re.compile(r"^-?[0-9]+$")
 _CLASS = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
@@ -129,6 +129,8 @@ def check(
     known = keys_of(version)
     for name, value in site.items():
         where = f"{source} alluxio_site[{name!r}]"
+        if any(c in value for c in "\n\r\0"):
+            raise SiteError(f"{where}: the value has a newline or NUL")
         if name in SCRIPT_OPTIONS:
             raise SiteError(
                 f"{where}: the scripts pass -D{name}, which wins over the site file; "
@@ -243,7 +245,7 @@ def is_size(text: str) -> bool:
 
 def size_bytes(size: str) -> int:
     """Bytes in a size as 1.x reads it (``FormatUtils.parseSpaceSize``: 1024-based units)."""
-    match = re.match(r"^(\d+(?:\.\d+)?)([a-z]*)$", size, re.I)
+    match = re.match(r"^([0-9]+(?:\.[0-9]+)?)([a-z]*)$", size, re.I)
     if not match or not _SIZE.match(size):
         raise ValueError(f"not a size: {size!r}")
     scale = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
@@ -263,8 +265,8 @@ def _escape(text: str, key: bool = False) -> str:
     for i, ch in enumerate(text):
         if ch == "\\":
             out.append("\\\\")
-        elif ch in "\t\f":
-            out.append({"\t": "\\t", "\f": "\\f"}[ch])
+        elif ch in "\t\f\n\r":
+            out.append({"\t": "\\t", "\f": "\\f", "\n": "\\n", "\r": "\\r"}[ch])
         elif ch == " " and (key or i == 0):
             out.append("\\ ")
         elif (key and ch in "=:#!") or (i == 0 and ch in "#!"):

@@ -375,7 +375,7 @@ def _check_site(
         )
     site: dict[str, str] = {}
     for key, value in raw.items():
-        if not isinstance(key, str) or not re.match(r"^[A-Za-z0-9_.-]+$", key):
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
             raise InventoryError(f"{where('alluxio_site')} alluxio_site[{key!r}]: not a property key")
         if isinstance(value, bool):
             value = "true" if value else "false"
@@ -387,6 +387,18 @@ def _check_site(
     options = alluxio_site.java_options(dict(env))
     alluxio_site.check_java_options(version, options, where("alluxio_env"))
     alluxio_site.check(version, site, deliberate, options, where("alluxio_site"))
+    for key in tiering.properties(tiers):
+        if key in options:
+            raise InventoryError(
+                f"{where('alluxio_env')} alluxio_env[{options[key]!r}]: -D{key} would win over "
+                f"{where('alluxio_tiers')} alluxio_tiers; declare the tiers in one place"
+            )
+    folder = site.get("alluxio.worker.data.folder")
+    if folder is not None and not re.fullmatch(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?", folder):
+        raise InventoryError(
+            f"{where('alluxio_site')} alluxio_site['alluxio.worker.data.folder']={folder!r}: a folder name "
+            "inside each tier folder (letters, digits, '.', '_', '-')"
+        )
     stale = [k for k in deliberate if k not in site]
     if stale:
         raise InventoryError(

@@ -148,7 +148,7 @@ def _unescape(text: str) -> str:
             continue
         out.append(ch)
         j += 1
-    return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16")
+    return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class ShadowingSiteFiles(FactBase[tuple[str, ...]]):
     @override
     def command(self, folders: tuple[str, ...] = SHADOWING_FOLDERS) -> str:
         files = " ".join(shlex.quote(f"{folder}/{SITE_FILE}") for folder in folders)
-        return f'for f in {files}; do if [ -e "$f" ]; then echo "$f"; fi; done'
+        return f'for f in {files}; do if [ -f "$f" ]; then echo "$f"; fi; done'
 
     @override
     def process(self, output: Iterable[str]) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """A worker's disk tier folders: there or not, writable, the file system they are on (its id,
-size and free space), the bytes of its worker's data folder there, and the marker the last
+size and free space), the bytes of its worker's blocks there, and the marker the last
 converge left in each."""
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ class TierDir:
     path: str
     kind: str  # "dir", "missing" or "other" (a file or something else in the way)
     writable: bool  # the folder, or the nearest folder above a missing one
-    fs_id: str  # the file system holding it (stat -f %i)
+    fs_id: str  # the device of the file system holding it (stat %d)
     size: int  # that file system's bytes, and those free to use
     free: int
     marker: str  # the marker's first line, "" if none
-    used: int = 0  # du's apparent bytes of the worker's data folder in it (its blocks)
+    used: int = 0  # the bytes of the worker's blocks in it (files of its data folder named by an id)
 
     @property
     def marked(self) -> str:
@@ -47,11 +47,15 @@ class TierDirs(FactBase[tuple[TierDir, ...]]):
         if not dirs:
             return "true"
         data = data_folder.strip("/")
-        # test, read and parameter expansion are the shell's own: one stat and one du per folder
-        du = (
-            f'if [ -d "$d/{data}" ]; then set -- $(du -sb "$d/{data}" 2>/dev/null); u=${{1:-0}}; fi; '
-            if re.fullmatch(r"[\w.-]+(/[\w.-]+)*", data)
-            else ""
+        if not re.fullmatch(r"[\w.-]+(/[\w.-]+)*", data):
+            raise ValueError(f"not a data folder name: {data_folder!r}")  # the model refuses such
+        # The blocks 1.x adopts: the files of the data folder named by a block id (what else is
+        # there it deletes). The device (st_dev) tells file systems apart: stat -f's id is 0
+        # for tmpfs and NFS on CentOS 6 and 7 kernels.
+        blocks = (
+            f'if [ -d "$d/{data}" ]; then for s in $(find "$d/{data}" -maxdepth 1 -type f '
+            "-regextype posix-extended -regex '.*/-?[0-9]+' -printf '%s\\n' 2>/dev/null); "
+            "do u=$((u + s)); done; fi; "
         )
         return (
             f"for d in {' '.join(shlex.quote(d) for d in dirs)}; do "
@@ -59,9 +63,9 @@ class TierDirs(FactBase[tuple[TierDir, ...]]):
             'a=$d; while [ ! -d "$a" ]; do a=${a%/*}; a=${a:-/}; done; '
             'w=0; if [ -w "$a" ]; then w=1; fi; m=; u=0; '
             f'if [ -f "$d/{MARKER}" ]; then read -r m < "$d/{MARKER}" || true; fi; '
-            f"{du}"
-            'printf \'tier %s %s %s %s\\t%s\\t%s\\n\' "$k" "$w" '
-            '"$(stat -f -c \'%i %b %S %a\' "$a" 2>/dev/null)" "$u" "$d" "$m"; done'
+            f"{blocks}"
+            'printf \'tier %s %s %s %s %s\\t%s\\t%s\\n\' "$k" "$w" "$(stat -c %d "$a" 2>/dev/null)" '
+            '"$(stat -f -c \'%b %S %a\' "$a" 2>/dev/null)" "$u" "$d" "$m"; done'
         )
 
     @override

@@ -31,9 +31,10 @@ def node_ready():
         ``bash``, ``tar``, ``base64``, ``sha256sum``, and a Java runtime on the PATH of a
         non-interactive ssh session, or the ``JAVA`` given in ``alluxio_env`` executable
         (Alluxio issues #4459, #12250); free space for the tarball and its extraction when they
-        are still to come; no site file in ``~/.alluxio/`` or ``/etc/alluxio/`` (it would hide
-        ``conf/``'s); each disk tier folder there or makeable, writable, and on a file system
-        at least as big as the quotas it holds.
+        are still to come; no site file in ``/etc/alluxio/`` (it would hide ``conf/``'s);
+        each disk tier folder there or makeable (not gone since a converge prepared it),
+        writable, on a file system at least as big as the quotas it holds, its blocks within its
+        quota; a kept RAM cache within the declared memory size.
 
     **Example:**
 

@@ -140,7 +140,7 @@ def file_commands(path: str, change: FileChange | None) -> list[PyinfraCommand |
     if change is None:
         return []
     if change.write:
-        return write_file(path, change.content, change.mode, change.expected, change.owner)
+        return write_file(path, change.content, change.mode, change.expected, change.owner, change.secret)
     if change.fix_mode:
         p = shlex.quote(path)
         return [f"chmod {change.mode} {p} && chown {change.owner} {p}"]
@@ -148,10 +148,11 @@ def file_commands(path: str, change: FileChange | None) -> list[PyinfraCommand |
 
 
 def write_file(
-    path: str, content: str, mode: str, expected: bytes | None, owner: str = "root:root"
+    path: str, content: str, mode: str, expected: bytes | None, owner: str = "root:root", secret: bool = False
 ) -> list[PyinfraCommand | str]:
     """Commands writing ``content`` to ``path`` atomically (temporary file, then rename) with
-    ``mode`` and ``owner``, refusing if the file changed since it was read."""
+    ``mode`` and ``owner``, refusing if the file changed since it was read. A ``secret`` goes by
+    SFTP (a command line shows in ``ps``), into a file no one else can read from the start."""
     folder, _, name = path.rpartition("/")
     tmp = f"{folder}/.{name}.alluxio-reconcile.tmp"
     data = content.encode("utf-8", "surrogateescape")
@@ -159,8 +160,10 @@ def write_file(
         f"chmod {mode} {shlex.quote(tmp)} && chown {owner} {shlex.quote(tmp)} && "
         f"mv -f {shlex.quote(tmp)} {shlex.quote(path)}"
     )
-    if len(data) > INLINE_LIMIT:
+    if len(data) > INLINE_LIMIT or secret:
+        made = f"rm -f {shlex.quote(tmp)} && (umask 077 && : > {shlex.quote(tmp)})"
         return [
+            *([made] if secret else []),
             upload(io.BytesIO(data), tmp),
             StringCommand(f"{guard(path, expected)} && {install}"),
         ]

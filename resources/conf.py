@@ -11,6 +11,7 @@ from facts.node import NodeSnapshot
 from layout import (
     ENV_PATH,
     MANAGED_MODES,
+    SECRET_SITE_MODE,
     SITE_PATH,
     WORKERS_PATH,
 )
@@ -92,12 +93,15 @@ def alluxio_site(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     if shadowed:
         status = DRIFTED if status == IN_SYNC else status
         actual = f"hidden by {', '.join(shadowed)} (1.x loads only the first site file it finds); " + actual
+    file = verdict.details.file
+    if file is not None and cluster.site_mode == SECRET_SITE_MODE:
+        file = replace(file, secret=True)
     return replace(
         verdict,
         status=status,
         actual=actual,
         diff=diff,
-        details=replace(verdict.details, shadowed=shadowed),
+        details=replace(verdict.details, shadowed=shadowed, file=file),
     )
 
 
@@ -106,7 +110,21 @@ def _summary(cluster: Cluster, properties: dict[str, str]) -> str:
 
 
 def _mask(text: str | None, secrets: list[str]) -> str | None:
+    """``text`` with the values of ``secrets`` as ``***``, their continuation lines too."""
     if text is None:
         return None
-    names = "|".join(re.escape(k) for k in secrets)
-    return re.sub(rf"^(\s*(?:{names})\s*[=:\s]\s*).*$", r"\1***", text, flags=re.M)
+    start = re.compile(rf"^(\s*(?:{'|'.join(re.escape(k) for k in secrets)})\s*[=:\s]\s*).*$")
+    out, hiding = [], False
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        continued = (len(body) - len(body.rstrip("\\"))) % 2 == 1
+        if hiding:
+            out.append("***" + line[len(body) :])
+        elif match := start.match(body):
+            out.append(match.group(1) + "***" + line[len(body) :])
+            hiding = continued
+            continue
+        else:
+            out.append(line)
+        hiding = hiding and continued
+    return "".join(out)

@@ -7,7 +7,7 @@ from alluxio_site import size_bytes
 from cluster import Cluster
 from facts.node import NodeSnapshot
 from facts.tiers import TierDir
-from resources.verdict import DRIFTED, IN_SYNC, MISSING_STATUS, Details, Verdict
+from resources.verdict import DRIFTED, IN_SYNC, MISSING_STATUS, Details, Verdict, digest
 
 
 def tier_dirs(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
@@ -17,7 +17,9 @@ def tier_dirs(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     file system mounted over it since the converge that marked it (a folder never marked is
     simply new to the tool): the worker's view of its blocks is stale, so it restarts."""
     seen = {d.path: d for d in snap.tier_dirs}
-    previously = "tier_dirs" in snap.applied  # a converge prepared them before
+    desired = ", ".join(f"level{t.level} {t.alias} {f} ({q})" for t, f, q in cluster.tier_dirs)
+    # a converge prepared these very folders before: what is gone or unmarked since was not new
+    previously = snap.applied.get("tier_dirs") == digest(f"tier_dirs\0{desired}")[:16]
     make, mark, moved, unusable, states = [], [], [], [], []
     per_fs: dict[str, tuple[TierDir, list[tuple[str, str]]]] = {}
     for tier, folder, quota in cluster.tier_dirs:
@@ -39,7 +41,13 @@ def tier_dirs(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         if not d.writable:
             where = folder if d.kind == "dir" else f"the folder above {folder}"
             unusable.append(f"{folder}: {where} is not writable (a read-only file system?)")
-        if d.kind == "missing":
+        if d.kind == "missing" and previously:
+            unusable.append(
+                f"{folder}: gone since the last converge prepared it (a disk not mounted?); not made "
+                "again on what lies beneath: mount it, or make it by hand"
+            )
+            states.append(f"{folder} gone since the last converge")
+        elif d.kind == "missing":
             make.append(folder)
             mark.append((folder, marker))
             states.append(f"{folder} missing")
@@ -69,7 +77,7 @@ def tier_dirs(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     return Verdict(
         "tier_dirs",
         status,
-        desired=", ".join(f"level{t.level} {t.alias} {f} ({q})" for t, f, q in cluster.tier_dirs),
+        desired=desired,
         actual="; ".join(states),
         details=Details(make=tuple(make), mark=tuple(mark), moved=tuple(moved), unusable=tuple(unusable)),
     )

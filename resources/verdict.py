@@ -26,6 +26,7 @@ class FileChange:
     write: bool  # the content differs
     fix_mode: bool  # the mode or owner differs
     owner: str = "root:root"
+    secret: bool = False  # holds credentials: never on a command line, never readable by others
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,14 @@ def test_tiers_and_site_keys_render_to_the_properties_1x_reads(tarball: Path) ->
 
 
 def test_values_survive_the_properties_format() -> None:
-    values = {"a.b": " leading space", "c": "x=y:z", "d": "back\\slash", "e": "é ü 😀", "f": "#not a comment"}
+    values = {
+        "a.b": " leading space",
+        "c": "x=y:z",
+        "d": "back\\slash",
+        "e": "é ü 😀",
+        "f": "#not a comment",
+        "g": "two\nlines\r",
+    }
     assert parse_properties(alluxio_site.render(values).encode("latin-1")) == values
 
 
@@ -143,6 +150,18 @@ BAD_SITE = {
         {"alluxio_site": {"alluxio.user.block.size.bytes.default": "64 MB"}},
         "'64 MB': a size such as 512MB or 1GB",
     ),
+    "a newline that would add a property": (
+        {"alluxio_site": {"my.key": "a\nalluxio.master.port=1"}, "alluxio_site_deliberate": ["my.key"]},
+        "alluxio_site['my.key']: the value has a newline or NUL",
+    ),
+    "a tier key also a -D": (
+        {"alluxio_env": {"ALLUXIO_WORKER_JAVA_OPTS": "-Dalluxio.worker.tieredstore.levels=1"}, "alluxio_tiers": TWO_TIERS},
+        "alluxio_env['ALLUXIO_WORKER_JAVA_OPTS']: -Dalluxio.worker.tieredstore.levels would win over --data alluxio_tiers",
+    ),
+    "a data folder the tool cannot name": (
+        {"alluxio_site": {"alluxio.worker.data.folder": "/alluxio worker/"}},
+        "alluxio_site['alluxio.worker.data.folder']='/alluxio worker/': a folder name inside each tier folder",
+    ),
     "a comma in the RAM folder": (
         {"alluxio_env": {"ALLUXIO_RAM_FOLDER": "/mnt/ramdisk,/home/hdd"}},
         "alluxio_env['ALLUXIO_RAM_FOLDER']='/mnt/ramdisk,/home/hdd': one absolute folder",
@@ -190,6 +209,25 @@ def test_refuses_what_the_release_would_not_read_as_declared(case: str, tarball:
     with pytest.raises(InventoryError) as error:
         make(tarball, data=data)
     assert message in str(error.value)
+
+
+def test_a_file_with_credentials_never_travels_on_a_command_line(tarball: Path) -> None:
+    from operations import conf
+    from tests.recorded import cluster
+    from tests.test_operations import BARE, run
+
+    secret = cluster().model_copy(update={"site": (("fs.s3n.awsSecretAccessKey", "s3cr3t-value"),)})
+    commands, _ = run(conf.alluxio_site, "server06", BARE, model=secret)
+    made, upload, install = commands
+    assert made.endswith(
+        "(umask 077 && : > /opt/alluxio-1.2.0/conf/.alluxio-site.properties.alluxio-reconcile.tmp)"
+    )
+    assert upload.startswith("upload ") and "chmod 600" in install
+    import base64
+
+    assert not any(base64.b64encode(b"s3cr3t").decode()[:6] in c or "s3cr3t" in c for c in commands)
+    plain, _ = run(conf.alluxio_site, "server06", BARE)
+    assert len(plain) == 1 and "printf %s" in plain[0]  # nothing secret: inline as the other files
 
 
 def test_a_deliberate_unknown_key_is_written(tarball: Path) -> None:
@@ -256,7 +294,7 @@ def test_tier_folders_are_refused_where_the_worker_could_not_use_them(tarball: P
     in_the_way = replace(new, kind="other")
     assert "something other than a folder" in verdict(ok, in_the_way).details.unusable[0]
     # once a converge marked them (its record names the resource), a lost marker means a changed folder
-    recorded = replace(snap, applied={**snap.applied, "tier_dirs": "0" * 16})
+    recorded = replace(snap, applied={**snap.applied, "tier_dirs": verdict(ok, new).fingerprint})
     lost = replace(ok, marker="")
     moved = tier_dirs(
         c,
@@ -264,6 +302,10 @@ def test_tier_folders_are_refused_where_the_worker_could_not_use_them(tarball: P
     )
     assert moved.details.moved == ("/srv/alluxio/hdd1",) and "lost its marker" in moved.actual
     assert verdict(lost, new).details.moved == ()  # never marked: new to the tool
+    # a prepared folder gone (a disk not mounted): not made again on the disk beneath
+    gone = tier_dirs(c, replace(recorded, tier_dirs=(ok, new)))
+    assert "/srv/alluxio/hdd2: gone since the last converge prepared it" in gone.details.unusable[0]
+    assert gone.details.make == ()
 
 
 def _with_site(snap, text: str | None, shadowing: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
