@@ -114,6 +114,7 @@ def record() -> None:
                     "/opt/alluxio-1.2.0-cdh5-bin.tar.gz",
                     master,
                     "/v1/api/master/worker_info_list" if master else "",
+                    tier_dirs=("/mnt/ramdisk",),  # as runtime/run.py reads a worker: its RAM folder
                 )
                 done = lab.exec(name, ["sh", "-c", command])
                 (DATA / scenario / f"{name}.txt").write_text(done.stdout)
