@@ -62,10 +62,16 @@ def test_progress_lines_on_a_terminal_only(lab: Lab, tmp_path: Path) -> None:
     finally:
         lab.cap_links(None)
         lab.set_journal_replay("server08", 0)
+    cold = out
     code, out = on_a_terminal(lab, tarball, *env("a"))
     assert code == 0, out[-3000:]
     for k, name in enumerate(("server06", "server07", "server08"), start=1):
         assert f"{PROGRESS}rolling restart: worker {k} of 3: {name}" in out
+    # the waits for workers to be live: a (re)started JVM takes a second or so to register
+    assert re.search(
+        rf"{re.escape(PROGRESS)}(every worker live on the master|server0\d restarted): live \d of \d.*; waiting for ",
+        cold + out,
+    ), (cold + out)[-3000:]
     # not on a terminal, or with --json: none
     quiet = converge(lab, tarball, *env("b")).ok()
     assert PROGRESS not in quiet.stderr and PROGRESS not in quiet.stdout
