@@ -69,7 +69,8 @@ def test_progress_lines_on_a_terminal_only(lab: Lab, tmp_path: Path) -> None:
         assert f"{PROGRESS}rolling restart: worker {k} of 3: {name}" in out
     # the waits for workers to be live: a (re)started JVM takes a second or so to register
     assert re.search(
-        rf"{re.escape(PROGRESS)}(every worker live on the master|server0\d restarted): live \d of \d.*; waiting for ",
+        rf"{re.escape(PROGRESS)}(every worker live on the master|server0\d restarted): "
+        r"live \d of \d.*; waiting for ",
         cold + out,
     ), (cold + out)[-3000:]
     # not on a terminal, or with --json: none
