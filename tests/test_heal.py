@@ -166,3 +166,22 @@ def files_of(lab, names, launcher) -> dict[str, str]:  # type: ignore[no-untyped
     from tests.labutil import ssh
 
     return {n: ssh(lab, n, f"sha256sum /opt/alluxio-1.2.0/conf/* {launcher}") for n in names}
+
+
+def test_progress_is_for_a_terminal_only_and_says_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtime import progress
+
+    said: list[str] = []
+    monkeypatch.setattr(progress.logger, "info", said.append)
+    monkeypatch.setattr(progress, "enabled", lambda: True)
+    waiting = progress.Waiting("every worker live on the master", 30)
+    waiting.seen("live 1 of 3")
+    waiting.seen("live 1 of 3")  # the same, within EVERY_SECONDS: nothing new
+    waiting.seen("live 2 of 3")
+    assert said == [
+        "--> progress: every worker live on the master: live 1 of 3 (0 s of 30)",
+        "--> progress: every worker live on the master: live 2 of 3 (0 s of 30)",
+    ]
+    monkeypatch.undo()
+    monkeypatch.setenv("CI", "true")
+    assert not progress.enabled()  # in CI: never
