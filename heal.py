@@ -16,7 +16,6 @@ answered, and leaves to a person what a person must decide:
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,8 @@ from dataclasses import dataclass
 from cluster import Cluster
 from facts.node import NodeSnapshot
 from refusal import RefusedError
-from resources import IN_SYNC, cause, node_verdicts
+from resources import IN_SYNC, Verdict, cause, node_verdicts
+from resources.verdict import digest
 
 # Exit codes, for an alert (documented in the README).
 NOTHING_TO_DO, UNDECIDED, REPAIRED, REFUSED, FAILED = 0, 1, 2, 3, 4
@@ -45,18 +45,27 @@ class Decision:
     expect: str = ""  # the drift decided on, for the converge to check again
 
 
-def pending(cluster: Cluster, snaps: Mapping[str, NodeSnapshot | None]) -> list[tuple[str, str, str, str]]:
+def verdicts_of(cluster: Cluster, snaps: Mapping[str, NodeSnapshot | None]) -> dict[str, dict[str, Verdict]]:
+    return {n: node_verdicts(cluster, n, snaps) for n in cluster.names}
+
+
+def pending(
+    cluster: Cluster,
+    snaps: Mapping[str, NodeSnapshot | None],
+    verdicts: Mapping[str, Mapping[str, Verdict]] | None = None,
+) -> list[tuple[str, str, str, str]]:
     """Every difference as (host, resource, status, cause), in the cluster's order."""
+    verdicts = verdicts or verdicts_of(cluster, snaps)
     found = []
     for name in cluster.names:
-        for resource, v in node_verdicts(cluster, name, snaps).items():
+        for resource, v in verdicts[name].items():
             if v.status != IN_SYNC:
                 found.append((name, resource, v.status, cause(v, snaps.get(name)) or "-"))
     return found
 
 
 def fingerprint(differences: Sequence[tuple[str, str, str, str]]) -> str:
-    return hashlib.sha256(repr(sorted(differences)).encode()).hexdigest()[:16]
+    return digest(repr(sorted(differences)))[:16]
 
 
 def decide(cluster: Cluster, snaps: Mapping[str, NodeSnapshot | None]) -> Decision:
@@ -65,7 +74,8 @@ def decide(cluster: Cluster, snaps: Mapping[str, NodeSnapshot | None]) -> Decisi
     unreachable = [n for n in cluster.names if snaps.get(n) is None]
     if unreachable:
         return Decision(UNDECIDED, tuple(f"{n} did not answer: nothing is known of it" for n in unreachable))
-    differences = pending(cluster, snaps)
+    verdicts = verdicts_of(cluster, snaps)
+    differences = pending(cluster, snaps, verdicts)
     if not differences:
         return Decision(NOTHING_TO_DO, ("every resource of every host is as declared",))
     unknown = [
@@ -73,7 +83,6 @@ def decide(cluster: Cluster, snaps: Mapping[str, NodeSnapshot | None]) -> Decisi
     ]
     if unknown:
         return Decision(UNDECIDED, tuple(unknown))
-    verdicts = {n: node_verdicts(cluster, n, snaps) for n in cluster.names}
     intended = [
         f"{n} {r}: {verdicts[n][r].actual} -> {verdicts[n][r].desired} (intentional: a person runs that)"
         for n, r, _, c in differences

@@ -7,7 +7,7 @@ from alluxio_site import size_bytes
 from cluster import Cluster
 from facts.node import NodeSnapshot
 from facts.tiers import TierDir
-from resources.verdict import DRIFTED, IN_SYNC, MISSING_STATUS, Details, Verdict, digest
+from resources.verdict import DRIFTED, IN_SYNC, MISSING_STATUS, Details, Verdict
 
 
 def tier_dirs(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
@@ -19,7 +19,7 @@ def tier_dirs(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     seen = {d.path: d for d in snap.tier_dirs}
     desired = ", ".join(f"level{t.level} {t.alias} {f} ({q})" for t, f, q in cluster.tier_dirs)
     # a converge prepared these very folders before: what is gone or unmarked since was not new
-    previously = snap.applied.get("tier_dirs") == digest(f"tier_dirs\0{desired}")[:16]
+    previously = snap.applied.get("tier_dirs") == Verdict("tier_dirs", IN_SYNC, desired, "").fingerprint
     make, mark, moved, unusable, states = [], [], [], [], []
     per_fs: dict[str, tuple[TierDir, list[tuple[str, str]]]] = {}
     for tier, folder, quota in cluster.tier_dirs:

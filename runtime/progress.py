@@ -14,6 +14,7 @@ import gevent
 from pyinfra import logger
 
 EVERY_SECONDS = 5  # a line at least this often while nothing changes
+MIB = 1 << 20
 
 
 def enabled() -> bool:
@@ -84,6 +85,3 @@ class Stream:
             )
             if got >= self.size:
                 return
-
-
-MIB = 1 << 20
