@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     rp = sub.add_parser("replay", help="make HOST's demo master replay its journal for SECONDS (0: none)")
     rp.add_argument("host")
     rp.add_argument("seconds", type=int)
+    ws = sub.add_parser("worker-start", help="make HOST's demo worker register SECONDS late (0: at once)")
+    ws.add_argument("host")
+    ws.add_argument("seconds", type=int)
     args = parser.parse_args(argv)
 
     lab = Lab()
@@ -77,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             lab.add(name, ip)
         elif args.cmd == "replay":
             lab.set_journal_replay(args.host, args.seconds)
+        elif args.cmd == "worker-start":
+            lab.set_worker_start(args.host, args.seconds)
         elif args.cmd == "floor":
             lab.set_floor(args.host, None if args.floor == "none" else args.floor)
         elif args.cmd == "forward":

@@ -43,12 +43,20 @@ class Scenarios:
         """Make the demo master of host ``name`` take ``seconds`` to replay its journal before
         it serves, as a real one with a large namespace does (0: at once). A setting of the
         lab, read by the demo master at its start; the tool never sees it."""
-        setting = self.host_dir(name) / "etc" / "alluxio-demo" / "journal-replay-seconds"
-        if seconds <= 0:
-            setting.unlink(missing_ok=True)
-            return
-        setting.parent.mkdir(parents=True, exist_ok=True)
-        setting.write_text(f"{seconds}\n")
+        self._demo_setting(name, "journal-replay-seconds", seconds)
+
+    def set_worker_start(self, name: str, seconds: int) -> None:
+        """Make the demo worker of host ``name`` take ``seconds`` after its JVM starts before it
+        registers with the master, as a real one does on a loaded host or with a large cache to
+        scan (0: at once). A setting of the lab, read by the demo worker at its start."""
+        self._demo_setting(name, "worker-start-seconds", seconds)
+
+    def _demo_setting(self, name: str, setting: str, seconds: int) -> None:
+        # written from inside the host: its /etc is an overlay, which need not see a file
+        # written into its upper folder from outside once it has looked the name up
+        path = f"/etc/alluxio-demo/{setting}"
+        script = f"rm -f {path}" if seconds <= 0 else f"mkdir -p /etc/alluxio-demo && echo {seconds} > {path}"
+        self.exec(name, ["sh", "-c", script], check=True)
 
     def floor_calls(self, name: str) -> list[str]:
         """Every call of a floor tool on ``name`` since its floor was set: "PROGRAM ARGS"."""

@@ -43,6 +43,26 @@ def _stop_command(snap: NodeSnapshot, master: bool = True, worker: bool = True) 
     return f"sh -c {shlex.quote(_STOP_DAEMONS)} stop_daemons.sh {pids}{by_script}"
 
 
+def _stops(snap: NodeSnapshot, master: bool = True) -> list[str | FunctionCommand]:
+    """The stop of this node's daemons (its worker's always), noting when its worker was gone."""
+    stop: list[str | FunctionCommand] = [_stop_command(snap, master=master)]
+    if snap.services.worker_pids:
+        stop.append(FunctionCommand(_note_stopped, (), {}))
+    return stop
+
+
+# Run memo: (WORKER_GONE, host) -> the monotonic time this run saw that host's worker stopped. A
+# 1.x master keeps the entry of a worker's address when that worker restarts (getWorkerId returns
+# the known id), and the old JVM's last heartbeat stays "live" for LIVE_WITHIN_SECONDS: only a
+# heartbeat newer than the stop shows the new JVM registered.
+WORKER_GONE = "worker gone at"
+
+
+def _note_stopped(state: State, host: Host) -> bool:
+    run_of(state).memo[(WORKER_GONE, host.name)] = time.monotonic()
+    return True
+
+
 @operation()
 def stopped(when: bool, why: str = ""):
     """
@@ -69,7 +89,7 @@ def stopped(when: bool, why: str = ""):
         host.noop("nothing it runs from changes" if running else "no Alluxio daemon runs here")
         return
     assert snap is not None
-    yield from changes([_stop_command(snap)], why=f"daemons run and will be stopped: {why}")
+    yield from changes(_stops(snap), why=f"daemons run and will be stopped: {why}")
 
 
 @operation()
@@ -122,13 +142,13 @@ def _mount(c: Cluster, snap: NodeSnapshot, old: str) -> tuple[str, list[str], st
     return "SudoMount", between, moved or empty
 
 
-def _start(c: Cluster, snap: NodeSnapshot, restart: bool) -> tuple[list[str], str, str]:
+def _start(c: Cluster, snap: NodeSnapshot, restart: bool) -> tuple[list[str | FunctionCommand], str, str]:
     """The commands (re)starting this node's worker: those before the start, the start
     (``alluxio-start.sh worker MOPT``, to run through a pty: ``sudo`` under ``requiretty``
     needs one), and what happens to its cache."""
     # the RAM folder as it was before this run: its alluxio-env.sh may be rewritten by now
     option, between, cache = _mount(c, snap, schedule().ram_folders.get(host.name, c.ram_folder))
-    stop = [_stop_command(snap, master=False)] if restart and snap.services.worker_pids else []
+    stop = _stops(snap, master=False) if restart and snap.services.worker_pids else []
     start = f"{_bin('alluxio-start.sh')} worker {option}"
     if option == "NoMount":
         # 1.2.0's is_ram_folder_mounted fails on an unset ALLUXIO_RAM_FOLDER, and NoMount then
@@ -278,8 +298,9 @@ def _rejoined(state: State, host: Host) -> tuple[bool, str]:
     if not _await_serving(state, master):
         return False, "the master does not serve"
     since = run_of(state).memo.get(SERVING_SINCE, time.monotonic())
-    listed = _poll(master, (host.name,), c.worker_list_path, until=since + REJOIN_SECONDS)
-    return not _not_live(listed, (host.name,)), _state_of(host.name, listed, c.node(host.name).address)
+    listed, asked = _poll(master, (host.name,), c.worker_list_path, until=since + REJOIN_SECONDS)
+    gone = _gone(state)
+    return not _not_live(listed, (host.name,), asked, gone), _why_not(host.name, listed, asked, gone)
 
 
 SERVING_SINCE = "master serving since"  # run memo: when this run first saw the master serve
@@ -314,48 +335,84 @@ def _await_serving(state: State, host: Host) -> bool:
 def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], path: str) -> bool:
     """On the master (from a worker's operation): wait until it counts ``workers`` live."""
     master = state.inventory.get_host(cluster().master)
-    listed = _poll(master, workers, path, what=f"{', '.join(workers)} restarted")
-    missing = _not_live(listed, workers)
+    listed, asked = _poll(master, workers, path, what=f"{', '.join(workers)} restarted")
+    missing = _not_live(listed, workers, asked, _gone(state))
     if missing:
-        why = _state_of(missing[0], listed, cluster().node(missing[0]).address)
+        why = _why_not(missing[0], listed, asked, _gone(state))
         logger.error(f"{host.print_prefix}not live on the master after {cluster().health_seconds}s: {why}")
     return not missing
 
 
 def _poll(
     master: Host, workers: tuple[str, ...], path: str, until: float | None = None, what: str = ""
-) -> WorkerList | None:
+) -> tuple[WorkerList | None, float]:
     """The master's list once every worker of ``workers`` is live in it, or the last one seen
-    after the cluster's ``health_seconds`` (or at ``until``, a monotonic time). ``what``: the
-    wait's name in the progress lines."""
+    after the cluster's ``health_seconds`` (or at ``until``, a monotonic time), with the time
+    it was asked for. ``what``: the wait's name in the progress lines."""
     deadline = time.monotonic() + cluster().health_seconds if until is None else until
     waiting = progress.Waiting(what or "waiting for workers to be live", deadline - time.monotonic())
     while True:
+        asked = time.monotonic()
         _, output = privilege.run(master.state, master, worker_list_command(path))
         listed = parse_worker_list(output.stdout_lines)
-        missing = _not_live(listed, workers)
+        missing = _not_live(listed, workers, asked, _gone(master.state))
         if not missing or time.monotonic() > deadline:
-            return listed
+            return listed, asked
         live = [w for w in workers if w not in missing]
         waiting.seen(f"live {len(live)} of {len(workers)}" + (f" ({', '.join(live)})" if live else "")
                      + f"; waiting for {', '.join(missing)}")  # fmt: skip
         gevent.sleep(1)
 
 
-def _state_of(worker: str, listed: WorkerList | None, address: str = "") -> str:
+def _state_of(worker: str, listed: WorkerList | None, address: str = "", old: bool = False) -> str:
+    """Why ``worker`` is not live in ``listed``; ``old``: its entry is from before this run
+    stopped it."""
     if listed is None:
         return "the master's web port did not answer"
     age = listed.age_of(worker, address)
     if age is None:
         return "not listed by the master"
     names = [n for n in listed.names_of(worker, address) if n != worker]
-    return f"listed by the master{' as ' + ', '.join(names) if names else ''}, last heartbeat {age} s ago"
+    why = f"listed by the master{' as ' + ', '.join(names) if names else ''}, last heartbeat {age} s ago"
+    return why + (", before this run stopped it: its new JVM has not registered" if old else "")
 
 
-def _not_live(listed: WorkerList | None, workers: tuple[str, ...]) -> tuple[str, ...]:
-    """The workers of ``workers`` that are not live in ``listed`` (by name or address)."""
+def _gone(state: State) -> dict[str, float]:
+    """Worker -> when this run stopped it (monotonic)."""
+    memo = run_of(state).memo
+    return {k[1]: v for k, v in memo.items() if isinstance(k, tuple) and k[0] == WORKER_GONE}
+
+
+def heard_before(age: int, asked: float, gone: float) -> bool:
+    """Whether a heartbeat ``age`` seconds old in a list asked for at ``asked`` may be older than
+    ``gone`` (monotonic times). The master rounds ages down to whole seconds: one more is the
+    safe side."""
+    return age + 1 > asked - gone
+
+
+def _old(listed: WorkerList | None, worker: str, asked: float, gone: dict[str, float]) -> bool:
+    """Whether the master's entry for ``worker`` (the list asked for at ``asked``) may be from
+    before this run stopped it."""
+    age = None if listed is None else listed.age_of(worker, cluster().node(worker).address)
+    return age is not None and worker in gone and heard_before(age, asked, gone[worker])
+
+
+def _not_live(
+    listed: WorkerList | None, workers: tuple[str, ...], asked: float, gone: dict[str, float]
+) -> tuple[str, ...]:
+    """The workers of ``workers`` not live in ``listed`` (by name or address): listed, heard
+    from within LIVE_WITHIN_SECONDS, and since this run stopped it (``gone``)."""
     c = cluster()
-    return tuple(w for w in workers if listed is None or not listed.is_live(w, c.node(w).address))
+    return tuple(
+        w
+        for w in workers
+        if listed is None or not listed.is_live(w, c.node(w).address) or _old(listed, w, asked, gone)
+    )
+
+
+def _why_not(worker: str, listed: WorkerList | None, asked: float, gone: dict[str, float]) -> str:
+    address = cluster().node(worker).address
+    return _state_of(worker, listed, address, _old(listed, worker, asked, gone))
 
 
 def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, install_dir: str) -> bool:
@@ -366,14 +423,21 @@ def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, i
     # a worker whose start failed in this run has failed the run already, with its own output
     failed = {h.name for h in getattr(state, "failed_hosts", ())}
     workers = tuple(w for w in workers if w not in failed)
-    listed = _poll(host, workers, path, what="every worker live on the master")
-    missing = _not_live(listed, workers)
+    listed, asked = _poll(host, workers, path, what="every worker live on the master")
+    gone = _gone(state)
+    missing = _not_live(listed, workers, asked, gone)
     if not missing:
         return True
     _, output = privilege.run(state, host, _evidence_command(host.name, missing, install_dir))
     c = cluster()
-    addresses = {w: c.node(w).address for w in workers}
-    message = diagnosis(missing, listed, output.stdout, c.health_seconds, addresses)
+    message = diagnosis(
+        missing,
+        listed,
+        output.stdout,
+        c.health_seconds,
+        {w: c.node(w).address for w in workers},
+        tuple(w for w in missing if _old(listed, w, asked, gone)),
+    )
     logger.error(f"{host.print_prefix}{message}")
     return False
 
@@ -411,6 +475,7 @@ def diagnosis(
     evidence: str,
     seconds: int = 30,
     addresses: dict[str, str] | None = None,
+    old: tuple[str, ...] = (),
 ) -> str:
     """The failure message of the health check: per missing worker, why it is not live, and
     the tail of its own logs (a worker's start failing, a mount refused, shows in its own
@@ -424,7 +489,7 @@ def diagnosis(
             current.append(line)
     out = [f"workers not live on the master after {seconds}s: {', '.join(missing)}"]
     for w in missing:
-        out.append(f"--- {w}: {_state_of(w, listed, (addresses or {}).get(w, ''))}")
+        out.append(f"--- {w}: {_state_of(w, listed, (addresses or {}).get(w, ''), w in old)}")
         out.append(f"    its own logs on {w}:")
         out += [f"      {line}" for line in sections.get(f"logs {w}", [])[-22:] or ["(none readable)"]]
     return "\n".join(out)

@@ -172,9 +172,27 @@ def test_grow_and_retire_a_worker(lab: Lab, tarball: Path, tmp_path: Path) -> No
         lab.remove("server09")
 
 
+def worker_log_events(lab: Lab, name: str) -> list[tuple[str, str]]:
+    """(time, "started" or "registered") of each JVM start and registration in the worker's own
+    log, in order."""
+    lines = ssh(lab, name, f"cat {OLD}/logs/worker.log").splitlines()
+    events = []
+    for line in lines:
+        when = line[:23]  # yyyy-MM-dd HH:mm:ss,SSS
+        if "Alluxio worker version" in line and " started @ " in line:
+            events.append((when, "started"))
+        elif "Registered with the master" in line:
+            events.append((when, "registered"))
+    return events
+
+
 def test_a_worker_only_change_restarts_workers_one_at_a_time(lab: Lab, tarball: Path) -> None:
     lab.reset()
     converge(lab, tarball).ok()
+    # Workers that register 4 s after their JVM starts: until then the master still lists each
+    # one's old entry, heard from less than 10 s before, which must not count as the new JVM.
+    for n in NODES:
+        lab.set_worker_start(n, 4)
     master_pid = ssh(lab, MASTER, "pgrep -f alluxio.master.AlluxioMaster").split()[0]
     workers_before = {n: ssh(lab, n, "pgrep -f alluxio.worker.AlluxioWorker").split()[0] for n in NODES}
     samples: list[int] = []
@@ -185,11 +203,23 @@ def test_a_worker_only_change_restarts_workers_one_at_a_time(lab: Lab, tarball: 
         )
     )
     thread.start()
-    while thread.is_alive():
-        samples.append(len(live_workers(lab)))
-        time.sleep(0.2)
-    thread.join()
+    try:
+        while thread.is_alive():
+            samples.append(len(live_workers(lab)))
+            time.sleep(0.2)
+        thread.join()
+    finally:
+        for n in NODES:
+            lab.set_worker_start(n, 0)
+    ended = ssh(lab, MASTER, "date '+%F %T,%3N'").strip()
     run = runs["run"].ok()
+    # From the workers' own logs: each new JVM registered before the next worker's started,
+    # and the last before the run ended.
+    restarts = sorted((worker_log_events(lab, n)[-2:], n) for n in NODES)
+    nexts = [*restarts[1:], ([(ended, "run ended")], "")]
+    for (events, name), (following, _) in zip(restarts, nexts, strict=True):
+        assert [e for _, e in events] == ["started", "registered"], (name, events)
+        assert events[1][0] < following[0][0], (name, events, following)
     assert sorted(run.changed()["8. Workers restart one at a time"]) == sorted(NODES)
     assert not any(n.startswith("8. The master runs") for n in run.changed())
     assert min(samples) >= len(NODES) - 1, samples  # never two workers down at once

@@ -232,7 +232,8 @@ def test_conf_files_are_rendered_from_the_model() -> None:
 
 
 def test_services_stop_start_and_restart_follow_the_plan() -> None:
-    (stop,), _ = run(services.stopped, "server06", CONVERGED, when=True)
+    (stop, noted), _ = run(services.stopped, "server06", CONVERGED, when=True)
+    assert noted == "call _note_stopped()"  # when its worker was gone: its old entry is not the new JVM
     pid = CONVERGED["server06"].services.worker_pids[0]
     # 1.2.0 and 1.3.0 stop components, from the folder the daemon runs from: master, worker (no `local`)
     # a stopped (SIGSTOP) daemon is woken first: killAll would wait 30 s for it
@@ -241,7 +242,7 @@ def test_services_stop_start_and_restart_follow_the_plan() -> None:
     )
     assert "kill -CONT $pids" in stop and 'grep -qa alluxio "/proc/$p/cmdline"' in stop
     assert "alluxio.worker.AlluxioWorker" not in stop  # killAll would count this command itself
-    (master_stop,), _ = run(services.stopped, "server08", CONVERGED, when=True)
+    (master_stop, _), _ = run(services.stopped, "server08", CONVERGED, when=True)
     assert (
         " /opt/alluxio-1.2.0/bin/alluxio-stop.sh master /opt/alluxio-1.2.0/bin/alluxio-stop.sh worker"
         in master_stop
@@ -260,9 +261,12 @@ def test_services_stop_start_and_restart_follow_the_plan() -> None:
     assert run(services.workers_started, "server07", BARE, together=("server06",))[0] == []
     # one worker at a time: stop it, start it through a pty keeping its mounted RAM folder (and
     # the blocks in it), wait for the master to count it
-    stop, start, wait = run(services.restarted, "server07", CONVERGED, rolling=("server06", "server07"))[0]
+    stop, noted, start, wait = run(
+        services.restarted, "server07", CONVERGED, rolling=("server06", "server07")
+    )[0]
     assert (
-        "alluxio-stop.sh worker" in stop
+        noted == "call _note_stopped()"
+        and "alluxio-stop.sh worker" in stop
         and start == "ALLUXIO_RAM_FOLDER=/mnt/ramdisk /opt/alluxio-1.2.0/bin/alluxio-start.sh worker NoMount"
     )
     assert wait == "call _await_live_from_master(('server07',), '/v1/api/master/worker_info_list')"
@@ -359,6 +363,15 @@ def test_preflight_refuses_a_kept_cache_that_no_longer_fits_its_worker() -> None
         preflight.node_ready, "server06", {**CONVERGED, "server06": replace(snap, tier_dirs=(cache,))}
     )
     assert not any("exit 1" in c for c in commands)  # 1GB: it fits
+
+
+def test_a_heartbeat_counts_for_a_restarted_worker_only_if_it_came_after_the_stop() -> None:
+    # stopped at 100.0; the list asked for at 104.5
+    assert services.heard_before(5, 104.5, 100.0)  # 5.0-5.99 s old: at 98.5-99.5, before
+    assert services.heard_before(4, 104.5, 100.0)  # at 99.5-100.5: maybe before
+    assert not services.heard_before(3, 104.5, 100.0)  # at 100.5-101.5: after the stop
+    assert not services.heard_before(0, 104.5, 100.0)
+    assert services.heard_before(0, 100.5, 100.0)  # asked too soon to tell
 
 
 # ----- the health check's failure message --------------------------------------------------------

@@ -1,7 +1,6 @@
 """Progress on the long steps (issue 22): under a pseudo-terminal a converge says how the
-tarball's stream, the master's start and a rolling restart are going; without a terminal, or
-with ``--json``, it says nothing of the kind. (The waits for workers to be live print through
-the same ``progress.Waiting``, unit-tested in test_heal.py.)"""
+tarball's stream, the master's start, the wait for workers to be live and a rolling restart
+are going; without a terminal, or with ``--json``, it says nothing of the kind."""
 
 from __future__ import annotations
 
@@ -54,6 +53,7 @@ def test_progress_lines_on_a_terminal_only(lab: Lab, tmp_path: Path) -> None:
     tarball = build(tmp_path / "padded", pad_mb=3)  # takes a while to cross a capped link
     lab.reset()
     lab.set_journal_replay("server08", 4)  # a master that takes a while to serve
+    lab.set_worker_start("server07", 3)  # and a worker that registers late
     lab.cap_links("2mbit")
     try:
         code, out = on_a_terminal(lab, tarball)
@@ -67,13 +67,19 @@ def test_progress_lines_on_a_terminal_only(lab: Lab, tmp_path: Path) -> None:
         assert (
             f"{PROGRESS}the master server08 starting: its JVM runs, its REST API does not answer yet" in out
         )
+        waited = "every worker live on the master: live 2 of 3 (server06, server08); waiting for server07"
+        assert f"{PROGRESS}{waited}" in out, out[-3000:]
+        lab.cap_links(None)
+        lab.set_journal_replay("server08", 0)
+        code, out = on_a_terminal(lab, tarball, *env("a"))
     finally:
         lab.cap_links(None)
         lab.set_journal_replay("server08", 0)
-    code, out = on_a_terminal(lab, tarball, *env("a"))
+        lab.set_worker_start("server07", 0)
     assert code == 0, out[-3000:]
     for k, name in enumerate(("server06", "server07", "server08"), start=1):
         assert f"{PROGRESS}rolling restart: worker {k} of 3: {name}" in out
+    assert f"{PROGRESS}server07 restarted: live 0 of 1; waiting for server07" in out
     # not on a terminal, or with --json: none
     quiet = converge(lab, tarball, *env("b")).ok()
     assert PROGRESS not in quiet.stderr and PROGRESS not in quiet.stdout

@@ -16,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,6 +34,7 @@ import java.util.List;
  * alluxio.worker.block.heartbeat.timeout.ms stops sending heartbeats for good but keeps running.
  */
 public final class AlluxioWorker {
+  static final String START_SETTING = "/etc/alluxio-demo/worker-start-seconds";
   private final Conf mConf;
   private final Log mLog;
   private final String mMaster;
@@ -136,6 +139,7 @@ public final class AlluxioWorker {
     mLog.info("Alluxio worker version " + mConf.version() + " started @ " + mHost + ":"
         + mConf.getInt("alluxio.worker.port"));
     try {
+      startSlowly();
       registerWithRetries();
     } catch (IOException e) {
       mLog.error("Uncaught exception while running Alluxio worker, stopping it and exiting.", e);
@@ -175,6 +179,20 @@ public final class AlluxioWorker {
       delete(child);
     }
     entry.delete();
+  }
+
+  /**
+   * A real worker takes seconds from its JVM's start to its registration on a loaded host or
+   * with a large cache to scan. The lab sets how long this one takes in START_SETTING (none: no
+   * wait): a setting of the lab, not of the release.
+   */
+  private void startSlowly() throws InterruptedException, IOException {
+    Path setting = Path.of(START_SETTING);
+    if (Files.isRegularFile(setting)) {
+      long seconds = Long.parseLong(Files.readString(setting).trim());
+      mLog.info("Starting slowly (" + seconds + " s, set by the lab in " + START_SETTING + ")");
+      Thread.sleep(seconds * 1000);
+    }
   }
 
   private void registerWithRetries() throws IOException, InterruptedException {
