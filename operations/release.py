@@ -3,7 +3,10 @@ launcher patch)."""
 
 from __future__ import annotations
 
+import fcntl
 import shlex
+import struct
+import termios
 from collections.abc import Iterator
 
 from pyinfra import host, logger, state
@@ -14,7 +17,16 @@ from cluster import Cluster
 from facts.release import partial, sidecar
 from facts.ssh import SSH_DIR
 from layout import CARRIED_OVER, MANAGED_FILES, MARKER
-from operations.util import changes, cluster, file_commands, only_on_master, upload, upload_text, verdict
+from operations.util import (
+    CountedFile,
+    changes,
+    cluster,
+    file_commands,
+    only_on_master,
+    upload,
+    upload_text,
+    verdict,
+)
 from runtime import privilege, progress, schedule
 from runtime.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
 from runtime.run import run_of
@@ -73,32 +85,51 @@ def tarball_uploaded():
     if not only_on_master():
         return
     c = cluster()
-    yield from _deliver(c, upload(c.tarball.local_path, _part(c)))
+    if not progress.enabled():
+        yield from _deliver(c, upload(c.tarball.local_path, _part(c)))
+        return
+    counted = CountedFile(c.tarball.local_path)  # at a terminal: how much is sent, for progress
+    yield from _deliver(c, upload(counted, _part(c)), FunctionCommand(_watch_upload, (c, counted), {}))
 
 
-def _deliver(c: Cluster, send: PyinfraCommand) -> Iterator[PyinfraCommand | str]:
-    """Unless the node has the tarball: ``send`` it to the ``.part`` file, verify, rename."""
+def _deliver(
+    c: Cluster, send: PyinfraCommand, watch: FunctionCommand | None = None
+) -> Iterator[PyinfraCommand | str]:
+    """Unless the node has the tarball: ``send`` it to the ``.part`` file, verify, rename;
+    ``watch``ed meanwhile (progress)."""
     v = verdict("tarball")
     if v.in_sync:
         host.noop(f"{c.remote_tarball} already has {v.desired}")
         return
-    if not progress.enabled():
+    if watch is None:
         yield from changes([_prepare(c), send, _install_tarball(c)], why=v)
         return
-    watch, unwatch = FunctionCommand(_watch_upload, (c,), {}), FunctionCommand(_unwatch_upload, (), {})
+    unwatch = FunctionCommand(_unwatch_upload, (), {})
     yield from changes([_prepare(c), watch, send, unwatch, _install_tarball(c)], why=v)
 
 
-def _watch_upload(state: State, host: Host, c: Cluster) -> bool:
-    """Progress of the upload from here (at a terminal only): the size of the node's ``.part``."""
+def _watch_upload(state: State, host: Host, c: Cluster, counted: CountedFile) -> bool:
+    """Progress of the upload from here (at a terminal only): the bytes handed to SSH so far,
+    less those the connection has not yet delivered."""
     stream = progress.Stream(
         f"tarball from here to {host.name}",
         c.tarball.size,
-        lambda: {host.name: _partial_size(state, host.name, _part(c))},
+        lambda: {host.name: max(0, counted.sent - _unsent(host))},
         over=lambda: host in state.failed_hosts or not host.connected,
     )
     run_of(state).memo[("upload progress", host.name)] = stream.__enter__()
     return True
+
+
+def _unsent(host: Host) -> int:
+    """Bytes in the send queue of ``host``'s SSH connection here (Linux's SIOCOUTQ): handed to
+    it, not yet acknowledged by the node (megabytes on a slow link). 0 when its transport is
+    no plain socket (a proxy command)."""
+    try:
+        sock = host.connector.client.get_transport().sock  # type: ignore[attr-defined]
+        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0])
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def _unwatch_upload(state: State, host: Host) -> bool:

@@ -116,13 +116,49 @@ def guard(path: str, expected: bytes | None) -> str:
     )
 
 
-def upload(src: str | io.BytesIO, dest: str) -> FileUploadCommand:
+def upload(src: str | io.BytesIO | CountedFile, dest: str) -> FileUploadCommand:
     """pyinfra's upload of ``src`` to ``dest``. Through sudo pyinfra uploads to a temporary
-    file first; it is named here, in /tmp, because pyinfra's own choice (its TmpDir fact) reads
-    sudo's warnings as the folder when they come through a pseudo-terminal (requiretty, on a
-    host whose name does not resolve yet)."""
-    temp = f"/tmp/.alluxio-reconcile-{hashlib.sha1(dest.encode()).hexdigest()[:12]}"
-    return FileUploadCommand(src, dest, remote_temp_filename=temp)
+    file first (:func:`upload_temp`)."""
+    return FileUploadCommand(src, dest, remote_temp_filename=upload_temp(dest))  # type: ignore[arg-type]
+
+
+def upload_temp(dest: str) -> str:
+    """Where an upload through sudo lands before it is copied to ``dest``: named here, in /tmp,
+    because pyinfra's own choice (its TmpDir fact) reads sudo's warnings as the folder when they
+    come through a pseudo-terminal (requiretty, on a host whose name does not resolve yet)."""
+    return f"/tmp/.alluxio-reconcile-{hashlib.sha1(dest.encode()).hexdigest()[:12]}"
+
+
+class CountedFile:
+    """A local file for pyinfra's SFTP upload that counts the bytes handed to the connection:
+    the upload's progress, read here. (A read on the node would queue behind the upload's own
+    data in the connection's send buffer: megabytes on a slow link.)"""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.file: io.BufferedReader | None = None
+        self.sent = 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self.file is None:  # pyinfra seeks to 0 before each attempt
+            self.file = open(self.path, "rb")  # noqa: SIM115 (closed at its end, or by close)
+        self.sent = self.file.seek(offset, whence)
+        return self.sent
+
+    def tell(self) -> int:
+        return self.sent
+
+    def read(self, size: int = -1) -> bytes:
+        data = b"" if self.file is None else self.file.read(size)
+        self.sent += len(data)
+        if not data:
+            self.close()
+        return data
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 def upload_text(path: str, content: str) -> list[PyinfraCommand | str]:

@@ -79,9 +79,10 @@ class Stream:
             rate = (got - before) / EVERY_SECONDS
             before = got
             left = f", about {(self.size - got) / rate:.0f} s left" if rate > 0 else ""
+            where = f" on the slowest node ({slowest})" if len(sizes) > 1 else ""
             show(
-                f"{self.what}: {got / MIB:.0f} of {self.size / MIB:.0f} MiB on the slowest node ({slowest}), "
-                f"{rate / MIB:.1f} MiB/s{left} ({elapsed:.0f} s, {len(sizes)} nodes)"
+                f"{self.what}: {got / MIB:.0f} of {self.size / MIB:.0f} MiB{where}, "
+                f"{rate / MIB:.1f} MiB/s{left} ({elapsed:.0f} s)"
             )
             if got >= self.size:
                 return
