@@ -114,15 +114,49 @@ def _classes() -> dict[str, bytes]:
             "javac not found: the demo release's jar needs a JDK (apt-get install openjdk-17-jdk-headless)"
         )
     sources = sorted(str(p) for p in JAVA_SOURCES.rglob("*.java"))
+    options = ["-nowarn", "--release", "17", "-encoding", "UTF-8", "-cp", ":".join(map(str, _bundled_jars()))]
     with tempfile.TemporaryDirectory() as out:
         done = subprocess.run(
-            [javac, "-nowarn", "--release", "17", "-encoding", "UTF-8", "-d", out, *sources],
+            [javac, *options, "-d", out, *sources],
             capture_output=True,
             text=True,
         )
         if done.returncode != 0:
             raise BuildError(f"javac failed:\n{done.stderr}")
         return {str(p.relative_to(out)): p.read_bytes() for p in sorted(Path(out).rglob("*.class"))}
+
+
+# What the real assembly jar bundles for fault tolerance, as Debian packages them: Curator (its
+# LeaderSelector elects the masters), ZooKeeper's client, and what they need.
+BUNDLED = ("curator-client", "curator-framework", "curator-recipes", "zookeeper", "zookeeper-jute",
+           "guava", "slf4j-api", "slf4j-nop")  # fmt: skip
+JAVA_LIBRARIES = Path("/usr/share/java")
+
+
+def _bundled_jars() -> list[Path]:
+    jars = [JAVA_LIBRARIES / f"{name}.jar" for name in BUNDLED]
+    missing = [j.name for j in jars if not j.is_file()]
+    if missing:
+        raise BuildError(
+            f"{', '.join(missing)} not found in {JAVA_LIBRARIES}: the demo release's jar bundles ZooKeeper's "
+            "client as the real one does (apt-get install libcurator-recipes-java libslf4j-java)"
+        )
+    return jars
+
+
+@functools.cache
+def _bundled() -> dict[str, bytes]:
+    """The bundled libraries' entries (the first of a name wins), signatures and manifests left out."""
+    out: dict[str, bytes] = {}
+    for path in _bundled_jars():
+        with zipfile.ZipFile(path) as jar:
+            for info in jar.infolist():
+                name = info.filename
+                meta = name == "META-INF/MANIFEST.MF" or name.rsplit(".", 1)[-1] in ("SF", "RSA", "DSA")
+                if meta or name.endswith(("/", "module-info.class")) or name in out:
+                    continue
+                out[name] = jar.read(info)
+    return out
 
 
 def jar_bytes(version: str, pad_mb: int = 0) -> bytes:
@@ -141,6 +175,8 @@ def jar_bytes(version: str, pad_mb: int = 0) -> bytes:
         add("alluxio-demo-version.properties", f"version={version}\n".encode())
         add("alluxio-demo-keys.txt", "".join(f"{k}\n" for k in keys_of(version)).encode())
         for name, data in _classes().items():
+            add(name, data)
+        for name, data in _bundled().items():
             add(name, data)
         if pad_mb > 0:
             add("demo-padding.bin", random.Random(pad_mb).randbytes(pad_mb * 1024 * 1024), zipfile.ZIP_STORED)

@@ -13,6 +13,8 @@ LINK_RATE = re.compile(r"[1-9][0-9]*(\.[0-9]+)?[kmg]?bit")
 # Older userlands a host can be given (lab/floor.sh): the post's CentOS 6 and its successor 7.
 FLOORS = ("centos6", "centos7")
 FLOOR_PROGRAMS = ("tee", "sha256sum", "ssh-keygen", "ssh", "scp")
+SHARED = "/mnt/shared"  # on every host: the lab's stand-in for an NFS export (lab/hostinit.py)
+ZOOKEEPER_PORT = 2181
 ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # sshd's default for root
 
 

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+SHARED = "/mnt/shared"  # lab.common.SHARED (standard library only here)
+
 
 def mount(*args: str) -> None:
     subprocess.run(["mount", *args], check=True)
@@ -34,6 +36,9 @@ def setup(host_dir: str, hostname: str) -> None:
     )
     for name in ("root", "opt", "tmp", "mnt"):
         mount("--bind", f"{host_dir}/{name}", f"/{name}")
+    # the lab's stand-in for an NFS export every host mounts (a shared journal's folder)
+    lab_root = os.path.dirname(os.path.dirname(os.path.abspath(host_dir)))
+    mount("--bind", f"{lab_root}/shared", SHARED)
     # /var is the machine's, but for the folder where a host keeps its backups
     os.makedirs("/var/backups", exist_ok=True)
     mount("--bind", f"{host_dir}/backups", "/var/backups")

@@ -190,6 +190,8 @@ class Lab(Network, Scenarios):
             self.init_pid(name)  # refuse unknown names before touching anything
         for name in chosen:
             self._destroy_host(name)
+        if names is None:  # a whole new world: its shared folder empty too
+            shutil.rmtree(self.root / "shared", ignore_errors=True)
         self._build([(n, hosts[n]) for n in chosen])
 
     def down(self) -> None:
@@ -314,6 +316,8 @@ class Lab(Network, Scenarios):
         ):
             (d / sub).mkdir(parents=True, exist_ok=True)
             os.chmod(d / sub, mode)
+        (d / "mnt" / "shared").mkdir()  # where the lab's shared folder is mounted
+        (self.root / "shared").mkdir(exist_ok=True)
         etc = d / "etc"
         (etc / "hostname").write_text(f"{name}\n")
         (etc / "hosts").write_text(ETC_HOSTS)

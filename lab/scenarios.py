@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 from lab import topology
-from lab.common import FLOOR_PROGRAMS, FLOORS, ROOT_PATH, LabError
+from lab.common import FLOOR_PROGRAMS, FLOORS, ROOT_PATH, ZOOKEEPER_PORT, LabError
+
+# Debian's ZooKeeper server, with the least it needs (no admin server: no Jetty)
+ZOOKEEPER_JARS = tuple(
+    f"/usr/share/java/{j}.jar" for j in ("zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-nop")
+)
 
 
 class Scenarios:
@@ -57,6 +63,54 @@ class Scenarios:
         path = f"/etc/alluxio-demo/{setting}"
         script = f"rm -f {path}" if seconds <= 0 else f"mkdir -p /etc/alluxio-demo && echo {seconds} > {path}"
         self.exec(name, ["sh", "-c", script], check=True)
+
+    def start_zookeeper(self, name: str = "server03", tick_ms: int = 2000) -> str:
+        """Run a real ZooKeeper server (Debian's ``zookeeper`` package) on lab host ``name``,
+        standalone, with its stock settings but ``tick_ms`` (a client's session, and so a dead
+        leader's lead, expires within 20 ticks: 40 s with the stock 2000). Its data lives in
+        the host's /root/zookeeper; it stops with the host. Returns its connect string."""
+        self.stop_zookeeper(name)
+        ip = self.hosts()[name]
+        folder = self.host_dir(name) / "root" / "zookeeper"
+        (folder / "data").mkdir(parents=True, exist_ok=True)
+        (folder / "zoo.cfg").write_text(
+            f"tickTime={tick_ms}\ninitLimit=10\nsyncLimit=5\ndataDir=/root/zookeeper/data\n"
+            f"clientPort={ZOOKEEPER_PORT}\nclientPortAddress={ip}\nadmin.enableServer=false\n"
+        )
+        missing = [j for j in ZOOKEEPER_JARS if not Path(j).is_file()]
+        if missing:
+            raise LabError(f"{', '.join(missing)} missing: apt-get install zookeeper")
+        main = "org.apache.zookeeper.server.ZooKeeperServerMain"
+        server = f"java -cp {':'.join(ZOOKEEPER_JARS)} {main} zoo.cfg"
+        start = f"cd /root/zookeeper && {{ nohup {server} > zookeeper.out 2>&1 & }} && echo $! > pid"
+        self.exec(name, ["sh", "-c", start], check=True)
+        deadline = time.monotonic() + 30
+        while "Mode: standalone" not in self.zookeeper_says(name, "srvr"):
+            if time.monotonic() > deadline:
+                log = (folder / "zookeeper.out").read_text(errors="replace")[-2000:]
+                raise LabError(f"ZooKeeper on {name} did not answer within 30 s:\n{log}")
+            time.sleep(0.2)
+        return f"{ip}:{ZOOKEEPER_PORT}"
+
+    def stop_zookeeper(self, name: str = "server03") -> None:
+        """Stop the ZooKeeper server ``start_zookeeper`` ran on ``name`` (by its PID), if any."""
+        pid = self.host_dir(name) / "root" / "zookeeper" / "pid"
+        if pid.exists():
+            self.exec(name, ["sh", "-c", f"kill -9 {int(pid.read_text())} 2>/dev/null; true"])
+            pid.unlink()
+
+    def zookeeper_says(self, name: str, command: str) -> str:
+        """The answer of the ZooKeeper server on ``name`` to a four-letter ``command`` ("" if none)."""
+        ip = self.hosts()[name]
+        ask = f"exec 3<>/dev/tcp/{ip}/{ZOOKEEPER_PORT} && printf {command} >&3 && cat <&3"
+        return self.exec(name, ["timeout", "5", "bash", "-c", ask]).stdout
+
+    def zookeeper_cli(self, name: str, *command: str) -> str:
+        """ZooKeeper's own command-line client (``zkCli.sh``), run on ``name`` against its server."""
+        server = f"{self.hosts()[name]}:{ZOOKEEPER_PORT}"
+        argv = ["timeout", "30", "/usr/share/zookeeper/bin/zkCli.sh", "-server", server, *command]
+        done = self.exec(name, argv)
+        return done.stdout
 
     def floor_calls(self, name: str) -> list[str]:
         """Every call of a floor tool on ``name`` since its floor was set: "PROGRAM ARGS"."""

@@ -179,6 +179,10 @@ public final class Conf {
     put("alluxio.worker.block.heartbeat.interval.ms", "1000");
     put("alluxio.worker.block.heartbeat.timeout.ms", v12 ? "10000" : "60000");
     put("alluxio.logger.type", "Console");
+    put("alluxio.zookeeper.enabled", "false");  // alluxio.zookeeper.address: no default
+    put("alluxio.zookeeper.election.path", "/election");
+    put("alluxio.zookeeper.leader.path", "/leader");
+    put("alluxio.zookeeper.leader.inquiry.retry", "10");
   }
 
   private void put(String key, String value) {

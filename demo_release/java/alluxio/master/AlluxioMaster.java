@@ -4,6 +4,7 @@
 package alluxio.master;
 
 import alluxio.demo.Conf;
+import alluxio.demo.Election;
 import alluxio.demo.Json;
 import alluxio.demo.Log;
 import com.sun.net.httpserver.HttpExchange;
@@ -39,7 +40,7 @@ public final class AlluxioMaster {
   static final String REPLAY_SETTING = "/etc/alluxio-demo/journal-replay-seconds";
   private final Conf mConf;
   private final Log mLog;
-  private final long mStartTimeMs = System.currentTimeMillis();
+  private long mStartTimeMs = System.currentTimeMillis();  // when it began to serve
   private final Map<String, Worker> mLive = new LinkedHashMap<>();
   private final Map<String, Worker> mLost = new LinkedHashMap<>();
   private long mNextId = 1;
@@ -103,12 +104,55 @@ public final class AlluxioMaster {
   }
 
   private void run() throws Exception {
+    // bound (and listening) at once, as 1.x's Thrift server socket: served only once it leads
     ServerSocket rpc = new ServerSocket();
     rpc.setReuseAddress(true);
     rpc.bind(new InetSocketAddress(mConf.get("alluxio.master.bind.host"),
         mConf.getInt("alluxio.master.port")));
-    checkFormatted();
+    checkFormatted();  // every master, standbys too
+    if (mConf.get("alluxio.zookeeper.enabled").equals("true")) {
+      awaitLeadership();
+      serve(rpc, " (gained leadership)");
+    } else {
+      replayJournal();
+      serve(rpc, "");
+    }
+  }
+
+  /**
+   * As 1.2.0's FaultTolerantAlluxioMaster: a standby (its masters started read-only, tailing
+   * the journal; no web port, its RPC port not served) until the election makes it leader,
+   * then it processes the whole journal and serves. A leader that loses its ZooKeeper session
+   * is interrupted, which its serving thread ignores: it goes on serving (1.2.0's serve()
+   * blocks in Thrift's accept).
+   */
+  private void awaitLeadership() throws Exception {
+    String id = hostname() + ":" + mConf.getInt("alluxio.master.port");
+    Election election = new Election(mConf, id, mLog);
+    for (String master : MASTERS) {
+      mLog.info(master + ": Starting standby master.");
+      mLog.info(master + ": Journal tailer started.");
+    }
+    election.start(Thread.currentThread());
+    while (!election.isLeader()) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        // a lost ZooKeeper session interrupts a standby too: it stays one
+      }
+    }
+    for (String master : MASTERS) {
+      mLog.info(master + ": Stopping standby master.");
+      mLog.info(master + ": Starting leader master.");
+      mLog.info(master + ": process entire journal before becoming leader master.");
+    }
     replayJournal();
+  }
+
+  private static final String[] MASTERS = {"BlockMaster", "FileSystemMaster", "LineageMaster"};
+
+  private void serve(ServerSocket rpc, String why) throws Exception {
+    mStartTimeMs = System.currentTimeMillis();
     mRestPrefix = restPrefix();
     HttpServer web = HttpServer.create(new InetSocketAddress(mConf.get("alluxio.master.web.bind.host"),
         mConf.getInt("alluxio.master.web.port")), 50);
@@ -120,12 +164,18 @@ public final class AlluxioMaster {
     String host = hostname();
     String ip = InetAddress.getByName(host).getHostAddress();
     mLog.info("Alluxio master version " + mConf.version() + " started @ " + host + "/" + ip + ":"
-        + mConf.getInt("alluxio.master.port"));
+        + mConf.getInt("alluxio.master.port") + why);
     mLog.info("Alluxio Master Web service started @ " + mConf.get("alluxio.master.web.bind.host")
         + ":" + mConf.getInt("alluxio.master.web.port"));
     while (true) {
-      Socket socket = rpc.accept();
-      daemon("rpc").newThread(() -> serveRpc(socket)).start();
+      Socket socket;
+      try {
+        socket = rpc.accept();
+      } catch (java.io.InterruptedIOException e) {
+        continue;  // an interrupt does not stop a serving master
+      }
+      Socket accepted = socket;
+      daemon("rpc").newThread(() -> serveRpc(accepted)).start();
     }
   }
 

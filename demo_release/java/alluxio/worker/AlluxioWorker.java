@@ -4,6 +4,7 @@
 package alluxio.worker;
 
 import alluxio.demo.Conf;
+import alluxio.demo.LeaderLookup;
 import alluxio.demo.Log;
 import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
@@ -37,10 +38,11 @@ public final class AlluxioWorker {
   static final String START_SETTING = "/etc/alluxio-demo/worker-start-seconds";
   private final Conf mConf;
   private final Log mLog;
-  private final String mMaster;
-  private final int mMasterPort;
+  private String mMaster;  // the master it talks to: of its conf, or the leader ZooKeeper names
+  private int mMasterPort;
   private final String mHost;
   private final List<Tier> mTiers = new ArrayList<>();
+  private final boolean mFaultTolerant;
   private long mId = -1;
   private Socket mSocket;
   private BufferedReader mIn;
@@ -53,6 +55,7 @@ public final class AlluxioWorker {
     mMaster = conf.isSet("alluxio.master.hostname") ? conf.get("alluxio.master.hostname")
         : Conf.localHostName();
     mMasterPort = conf.getInt("alluxio.master.port");
+    mFaultTolerant = conf.get("alluxio.zookeeper.enabled").equals("true");
     // 1.x: alluxio.worker.hostname, else a bind host that is not the wildcard, else the name
     String bind = conf.get("alluxio.worker.bind.host");
     mHost = conf.isSet("alluxio.worker.hostname") && !conf.get("alluxio.worker.hostname").equals("0.0.0.0")
@@ -235,6 +238,14 @@ public final class AlluxioWorker {
 
   private String call(String request) throws IOException {
     if (mSocket == null) {
+      if (mFaultTolerant) {  // as 1.x's master clients: the leader ZooKeeper names, at each connect
+        String leader = LeaderLookup.of(mConf, mLog).leader();
+        if (leader == null) {
+          throw new IOException("no leading master is recorded in ZooKeeper");
+        }
+        mMaster = leader.substring(0, leader.lastIndexOf(':'));
+        mMasterPort = Integer.parseInt(leader.substring(leader.lastIndexOf(':') + 1));
+      }
       mSocket = new Socket();
       mSocket.connect(new InetSocketAddress(mMaster, mMasterPort), 5000);
       mSocket.setSoTimeout(5000);

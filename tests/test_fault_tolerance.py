@@ -1,0 +1,119 @@
+"""Fault tolerance as 1.2.0 has it (issue 20; section 12 of the interface reference), first the
+demo release against a real ZooKeeper server (Debian's, run by the lab on server03), by hand:
+masters elect through Curator's LeaderSelector, only the leader serves, its record under
+/leader is persistent, a standby takes over once a killed leader's session expires, and the
+workers follow the leader ZooKeeper names."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from demo_release import build
+from lab import Lab
+from lab.common import SHARED
+from tests.labutil import fetch, http_status, ssh, wait_until
+
+MASTERS = ("server08", "server07")
+WORKER = "server06"
+HOME = "/opt/alluxio-1.2.0"
+JOURNAL = f"{SHARED}/alluxio/journal/"
+REST = "/v1/api/master"
+TICK_MS = 200  # sessions expire within 20 ticks: 4 s
+MASTER_CLASS = "alluxio.master.AlluxioMaster"
+START = f"{HOME}/bin/alluxio-start.sh"
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("ft"))
+
+
+def master_pid(lab: Lab, name: str) -> str:
+    return ssh(lab, name, f"pgrep -f 'java.*{MASTER_CLASS[:-1]}[{MASTER_CLASS[-1]}]' || true").strip()
+
+
+def serves(lab: Lab, name: str) -> bool:
+    try:
+        return http_status(lab, f"http://{name}:19999{REST}/worker_count") == 200
+    except Exception:  # the port refuses: a standby, or no master
+        return False
+
+
+def live_on(lab: Lab, master: str) -> list[str]:
+    infos = json.loads(fetch(lab, f"http://{master}:19999{REST}/worker_info_list"))
+    return sorted(w["address"]["host"] for w in infos if w["lastContactSec"] <= 3)
+
+
+def zk_children(lab: Lab, path: str) -> list[str]:
+    out = lab.zookeeper_cli("server03", "ls", path)
+    line = next(line for line in reversed(out.splitlines()) if line.startswith("["))
+    return sorted(x.strip() for x in line.strip("[]").split(",") if x.strip())
+
+
+def test_masters_elect_through_zookeeper_and_a_standby_takes_over_a_killed_leader(
+    lab: Lab, tarball: Path
+) -> None:
+    lab.reset()
+    zookeeper = lab.start_zookeeper("server03", tick_ms=TICK_MS)
+    names = "".join(f"{ip} {name}\n" for name, ip in lab.hosts().items())
+    try:
+        for name in (*MASTERS, WORKER):
+            ssh(lab, name, f"printf '%s' '{names}' >> /etc/hosts")  # the post's step 2
+            (lab.host_dir(name) / "opt" / tarball.name).write_bytes(tarball.read_bytes())
+            env = "ALLUXIO_UNDERFS_ADDRESS=hdfs://server03:8020/alluxio\n"
+            if name in MASTERS:  # each master its own name; a worker none (it asks ZooKeeper)
+                env += f"ALLUXIO_MASTER_HOSTNAME={name}\n"
+            site = (
+                f"alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address={zookeeper}\n"
+                f"alluxio.master.journal.folder={JOURNAL}\n"
+                "alluxio.worker.block.heartbeat.timeout.ms=60000\n"
+            )
+            ssh(
+                lab,
+                name,
+                f"tar -xzf /opt/{tarball.name} -C /opt && printf '%s' '{env}' > {HOME}/conf/alluxio-env.sh"
+                f" && printf '%s' '{site}' > {HOME}/conf/alluxio-site.properties",
+            )
+        # the journal formatted once, on the shared folder: every master refuses an unformatted one
+        ssh(lab, MASTERS[0], f"{HOME}/bin/alluxio runClass alluxio.cli.Format master")
+        ssh(lab, MASTERS[0], f"echo namespace > {JOURNAL}FileSystemMaster/log.out")
+        ssh(lab, MASTERS[0], f"{HOME}/bin/alluxio-start.sh master")
+        wait_until(lambda: serves(lab, MASTERS[0]), f"{MASTERS[0]} leads and serves", 30)
+        ssh(lab, MASTERS[1], f"{HOME}/bin/alluxio-start.sh master")
+        wait_until(lambda: len(zk_children(lab, "/election")) == 2, "two masters in the election", 30)
+        # the standby: its JVM runs, its RPC port is bound but its web port is not; its log says so
+        assert master_pid(lab, MASTERS[1])
+        assert not serves(lab, MASTERS[1])
+        assert ":4E1E 00000000:0000 0A" in ssh(lab, MASTERS[1], "cat /proc/net/tcp")  # 19998 listens
+        standby_log = ssh(lab, MASTERS[1], f"cat {HOME}/logs/master.log")
+        assert "FileSystemMaster: Starting standby master." in standby_log
+        assert "gained leadership" not in standby_log
+        assert zk_children(lab, "/leader") == [f"{MASTERS[0]}:19998"]
+        assert "(gained leadership)" in ssh(lab, MASTERS[0], f"cat {HOME}/logs/master.log")
+
+        mount = "mkdir -p /mnt/ramdisk && mount -t ramfs -o size=1G ramfs /mnt/ramdisk"  # no tty for sudo
+        ssh(lab, WORKER, f"{mount} && ALLUXIO_RAM_FOLDER=/mnt/ramdisk {START} worker NoMount")
+        wait_until(lambda: live_on(lab, MASTERS[0]) == [WORKER], f"{WORKER} live on the leader")
+
+        # SIGKILL the leader: its record stays, the standby leads once its session expired
+        ssh(lab, MASTERS[0], f"kill -9 {master_pid(lab, MASTERS[0])}")
+        killed = time.monotonic()
+        wait_until(lambda: serves(lab, MASTERS[1]), f"{MASTERS[1]} takes over", 60)
+        took = time.monotonic() - killed
+        print(f"failover: {MASTERS[1]} served {took:.1f} s after the SIGKILL (tickTime {TICK_MS} ms)")
+        assert TICK_MS * 20 / 1000 * 0.5 <= took < 30, took  # not before the session could expire
+        assert zk_children(lab, "/leader") == sorted(f"{m}:19998" for m in MASTERS)
+        # the worker follows the newer record, and the new leader reads the same journal
+        wait_until(lambda: live_on(lab, MASTERS[1]) == [WORKER], f"{WORKER} live on the new leader", 30)
+        print(f"failover: {WORKER} live on {MASTERS[1]} {time.monotonic() - killed:.1f} s after the SIGKILL")
+        conf = json.loads(fetch(lab, f"http://{MASTERS[1]}:19999{REST}/configuration"))
+        assert conf["alluxio.master.journal.folder"] == JOURNAL
+        assert ssh(lab, MASTERS[1], f"cat {JOURNAL}FileSystemMaster/log.out").strip() == "namespace"
+        worker_log = ssh(lab, WORKER, f"cat {HOME}/logs/worker.log")
+        assert f"Registered with the master {MASTERS[1]}:19998" in worker_log
+    finally:
+        lab.stop_zookeeper("server03")
