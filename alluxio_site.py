@@ -53,6 +53,12 @@ SCRIPT_OPTIONS = {
     "alluxio.worker.memory.size": "ALLUXIO_WORKER_MEMORY_SIZE or level 0's quota",
     "alluxio.worker.tieredstore.level0.dirs.path": "ALLUXIO_RAM_FOLDER or level 0 of alluxio_tiers",
 }
+# Keys the tool sets itself for fault-tolerant masters: declared through their data keys.
+FAULT_TOLERANCE = {
+    "alluxio.zookeeper.enabled": "alluxio_zookeeper (fault tolerance is on when it is given)",
+    "alluxio.zookeeper.address": "alluxio_zookeeper",
+    "alluxio.master.journal.folder": "alluxio_journal_folder (for fault-tolerant masters)",
+}
 JAVA_OPTS = (
     "ALLUXIO_JAVA_OPTS",
     "ALLUXIO_MASTER_JAVA_OPTS",
@@ -136,6 +142,8 @@ def check(
                 f"{where}: the scripts pass -D{name}, which wins over the site file; "
                 f"declare {SCRIPT_OPTIONS[name]} instead"
             )
+        if name in FAULT_TOLERANCE:
+            raise SiteError(f"{where}: the tool sets it; declare {FAULT_TOLERANCE[name]} instead")
         if name in java_options:
             raise SiteError(
                 f"{where}: alluxio_env's {java_options[name]} also sets -D{name}, which would win "
@@ -170,6 +178,11 @@ def check_java_options(version: str, options: Mapping[str, str], source: str) ->
     """The ``-Dalluxio.*`` options of alluxio-env.sh's ``*_JAVA_OPTS`` (key -> variable) name
     keys the release knows: 1.2.0's daemons exit on any other, 1.3.0 ignores it."""
     for name, variable in options.items():
+        if name in FAULT_TOLERANCE:
+            raise SiteError(
+                f"{source} alluxio_env[{variable!r}]: -D{name} is the tool's to set; declare "
+                f"{FAULT_TOLERANCE[name]} instead"
+            )
         if name.startswith("alluxio.") and key_of(version, name) is None and not TIER_KEY.match(name):
             effect = "its daemons exit on it" if version == "1.2.0" else "it ignores it"
             raise SiteError(

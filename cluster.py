@@ -51,7 +51,14 @@ DATA_KEYS: dict[str, str] = {
     "alluxio_tiers": "the workers' storage tiers, a list of {alias, dirs, quotas[, reserved_ratio]}",
     "alluxio_heal_restarts_master": "true: drift.py --heal may restart the master (default false)",
     "alluxio_heal_expect": "set by drift.py --heal for the converge it runs: the drift it decided on",
+    "alluxio_zookeeper": "fault-tolerant masters: ZooKeeper's servers, host:port[,host:port...]",
+    "alluxio_journal_folder": "fault-tolerant masters: the journal folder every master shares (a mount)",
 }
+# A worker that cannot reach a master for alluxio.worker.block.heartbeat.timeout.ms stops its
+# heartbeat for good (10 s in 1.2.0, section 11.3), less than a failover takes (a session's
+# timeout, up to 40 s with ZooKeeper's stock settings, and a journal's replay). With several
+# masters the tool sets what Alluxio's own Vagrant deploy sets then, unless alluxio_site does.
+FAILOVER_HEARTBEAT_TIMEOUT_MS = "1000000"
 RESTART_MODES = ("rolling", "all")
 # alluxio-env.sh variables that only workers read (a change restarts workers only), and those
 # only the master reads; every other variable concerns both.
@@ -103,7 +110,7 @@ class Cluster(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     nodes: tuple[Node, ...]
-    master: str
+    master: str  # the first master: the tarball's first stop, the keeper of the lock and the keys
     workers: tuple[str, ...]
     resolve_only: tuple[Node, ...]
     tarball: Tarball
@@ -119,6 +126,21 @@ class Cluster(BaseModel):
     tiers: tuple[Tier, ...] = ()  # alluxio_tiers, level 0 first
     heal_restarts_master: bool = False
     heal_expect: str = ""  # a converge the self-heal runs: the drift it may repair
+    masters: tuple[str, ...] = ()  # every master, the first one first; () is (master,)
+    zookeeper: str = ""  # fault tolerance: ZooKeeper's connect string
+    journal_folder: str = ""  # fault tolerance: the folder every master shares
+
+    @property
+    def all_masters(self) -> tuple[str, ...]:
+        return self.masters or (self.master,)
+
+    @property
+    def fault_tolerant(self) -> bool:
+        """Masters elect a leader through ZooKeeper (one or more of them)."""
+        return bool(self.zookeeper)
+
+    def is_master(self, name: str) -> bool:
+        return name in self.all_masters
 
     # ----- names and paths -------------------------------------------------------------
     @property
@@ -150,9 +172,9 @@ class Cluster(BaseModel):
     def workers_file(self) -> str:
         return f"{MANAGED_BY}\n" + "".join(f"{w}\n" for w in self.workers)
 
-    @property
-    def alluxio_env(self) -> str:
-        lines = [f"{name}={shlex.quote(value)}" for name, value in self.env_settings.items()]
+    def alluxio_env_of(self, name: str) -> str:
+        """Node ``name``'s conf/alluxio-env.sh."""
+        lines = [f"{key}={shlex.quote(value)}" for key, value in self.env_settings_of(name).items()]
         return "#!/usr/bin/env bash\n" + MANAGED_BY + "\n" + "\n".join(lines) + "\n"
 
     @property
@@ -173,18 +195,36 @@ class Cluster(BaseModel):
 
     @property
     def env_settings(self) -> dict[str, str]:
-        """Every variable conf/alluxio-env.sh sets (level 0 of the tiers stands for two)."""
+        """What conf/alluxio-env.sh sets on every node alike (level 0 of the tiers stands for two)."""
         return {
-            "ALLUXIO_MASTER_HOSTNAME": self.master,
             "ALLUXIO_UNDERFS_ADDRESS": self.underfs_address,
             **tiering.env_settings(self.tiers),
             **dict(self.env),
         }
 
+    def env_settings_of(self, name: str) -> dict[str, str]:
+        """Every variable node ``name``'s conf/alluxio-env.sh sets. ALLUXIO_MASTER_HOSTNAME: the
+        master; with fault tolerance each master's own name, and none on a worker that is no
+        master (workers ask ZooKeeper for the leader)."""
+        if not self.fault_tolerant:
+            hostname: str | None = self.master
+        else:
+            hostname = name if self.is_master(name) else None
+        return {**({"ALLUXIO_MASTER_HOSTNAME": hostname} if hostname else {}), **self.env_settings}
+
     @property
     def site_properties(self) -> dict[str, str]:
-        """Every key conf/alluxio-site.properties sets: the tiers', then alluxio_site's."""
-        return {**tiering.properties(self.tiers), **dict(self.site)}
+        """Every key conf/alluxio-site.properties sets: the tiers', fault tolerance's, then
+        alluxio_site's."""
+        ft: dict[str, str] = {}
+        if self.fault_tolerant:
+            ft = {
+                "alluxio.zookeeper.enabled": "true",
+                "alluxio.zookeeper.address": self.zookeeper,
+                "alluxio.master.journal.folder": self.journal_folder,
+                "alluxio.worker.block.heartbeat.timeout.ms": FAILOVER_HEARTBEAT_TIMEOUT_MS,
+            }
+        return {**tiering.properties(self.tiers), **ft, **dict(self.site)}
 
     @property
     def alluxio_site(self) -> str:
@@ -217,7 +257,7 @@ MASTER_GROUP, WORKERS_GROUP = "alluxio_master", "alluxio_workers"  # any other h
 
 def declare(
     hosts: Sequence[tuple[str, Mapping[str, Any]]],
-    master: str,
+    master: str | Sequence[str],
     workers: Sequence[str],
     resolve_only: Mapping[str, str],
     data: Mapping[str, Any],
@@ -227,8 +267,9 @@ def declare(
     """Validate the inventory and its data and build the :class:`Cluster`: nothing else (the
     tarball is read by ``read_tarball``, :func:`tarball.read` unless another is given).
 
-    ``hosts`` are the managed hosts as pyinfra inventory entries (name, host data); ``data``
-    the tool's data keys, ``sources`` where each was set (``--data`` by default). Raises
+    ``hosts`` are the managed hosts as pyinfra inventory entries (name, host data); ``master``
+    the master, or the masters (the first one first); ``data`` the tool's data keys,
+    ``sources`` where each was set (``--data`` by default). Raises
     :class:`InventoryError` naming the field, the host and the source.
     """
     all_data = dict(data)
@@ -258,13 +299,16 @@ def declare(
         seen_addresses[n.address] = n.name
 
     managed = {n.name for n in nodes}
-    if not master:
+    masters = (master,) if isinstance(master, str) else tuple(master)
+    if not masters or not all(masters):
         raise InventoryError(f"group {MASTER_GROUP}: no master declared")
-    if not isinstance(master, str):
-        raise InventoryError(f"group {MASTER_GROUP}: exactly one master, got {master!r}")
-    if master not in managed:
-        why = "resolve-only, not managed" if master in resolve_only else "not in the inventory"
-        raise InventoryError(f"group {MASTER_GROUP}: host {master} is {why}")
+    for m in masters:
+        if m not in managed:
+            why = "resolve-only, not managed" if m in resolve_only else "not in the inventory"
+            raise InventoryError(f"group {MASTER_GROUP}: host {m} is {why}")
+    if len(set(masters)) != len(masters):
+        twice = sorted({m for m in masters if masters.count(m) > 1})
+        raise InventoryError(f"group {MASTER_GROUP}: listed twice: {twice}")
     if not workers:
         raise InventoryError(f"group {WORKERS_GROUP}: no workers declared")
     for worker in workers:
@@ -331,6 +375,9 @@ def declare(
         site = _check_site(all_data, version, env, tiers, where)
     except ValueError as error:
         raise InventoryError(str(error)) from None
+    zookeeper, journal_folder = _check_fault_tolerance(
+        all_data, masters, {n.name for n in (*nodes, *extra)}, where
+    )
 
     if read_tarball is None:
         from tarball import read  # it builds this module's Tarball
@@ -340,7 +387,7 @@ def declare(
     _check_launcher(tarball, version)
     return Cluster(
         nodes=tuple(nodes),
-        master=master,
+        master=masters[0],
         workers=tuple(workers),
         resolve_only=tuple(extra),
         tarball=tarball,
@@ -355,7 +402,82 @@ def declare(
         tiers=tiers,
         heal_restarts_master=heal_master,
         heal_expect=heal_expect,
+        masters=masters if len(masters) > 1 else (),
+        zookeeper=zookeeper,
+        journal_folder=journal_folder,
     )
+
+
+_ZK_SERVER = re.compile(r"^([A-Za-z0-9.-]+):([0-9]{1,5})$")
+
+
+def _check_fault_tolerance(
+    data: Mapping[str, Any], masters: tuple[str, ...], names: set[str], where: Callable[[str], str]
+) -> tuple[str, str]:
+    """``alluxio_zookeeper`` and ``alluxio_journal_folder``: both or neither, and both when
+    there is more than one master. ZooKeeper's servers as Curator's connect string, each named
+    by an address or a host every node resolves; the journal folder a path every master mounts
+    (not in a release folder, which upgrades replace)."""
+    raw_zk = data.get("alluxio_zookeeper", "")
+    servers = raw_zk.split(",") if isinstance(raw_zk, str) else raw_zk
+    if not isinstance(servers, list) or not all(isinstance(s, str) for s in servers):
+        raise InventoryError(
+            f"{where('alluxio_zookeeper')} alluxio_zookeeper={raw_zk!r}: host:port[,host:port...]"
+        )
+    servers = [s.strip() for s in servers if s.strip()]
+    for server in servers:
+        m = _ZK_SERVER.match(server)
+        if not m or not 1 <= int(m.group(2)) <= 65535:
+            raise InventoryError(
+                f"{where('alluxio_zookeeper')} alluxio_zookeeper: {server!r} is not host:port"
+            )
+        name = m.group(1)
+        if not re.fullmatch(r"[0-9.]+", name) and name not in names:
+            raise InventoryError(
+                f"{where('alluxio_zookeeper')} alluxio_zookeeper: {name} is no host of the inventory: "
+                "the nodes resolve only its hosts (add it to RESOLVE_ONLY in inventory.py, or give "
+                "its address)"
+            )
+        if re.fullmatch(r"[0-9.]+", name):
+            _check_ipv4(name, f"{where('alluxio_zookeeper')} alluxio_zookeeper: {server!r}")
+    folder = data.get("alluxio_journal_folder", "")
+    if not isinstance(folder, str):
+        raise InventoryError(f"{where('alluxio_journal_folder')} alluxio_journal_folder={folder!r}: a path")
+    if len(masters) > 1 and not servers:
+        raise InventoryError(
+            f"group {MASTER_GROUP}: {len(masters)} masters ({', '.join(masters)}) elect their leader "
+            "through ZooKeeper: declare alluxio_zookeeper (host:port[,host:port...])"
+        )
+    if servers and not folder:
+        raise InventoryError(
+            "alluxio_journal_folder: required with alluxio_zookeeper: the journal must be in a folder "
+            "every master reads and writes (a shared mount), the same path on each"
+        )
+    if folder and not servers:
+        raise InventoryError(
+            f"{where('alluxio_journal_folder')} alluxio_journal_folder: for fault-tolerant masters, "
+            "with alluxio_zookeeper; one master keeps its journal in its release folder"
+        )
+    if folder:
+        if "://" in folder:
+            raise InventoryError(
+                f"{where('alluxio_journal_folder')} alluxio_journal_folder={folder!r}: the tool reads "
+                "the journal's format marker on the masters, which needs a path there: mount the "
+                "shared storage (NFS) and give its path"
+            )
+        if not folder.startswith("/") or not re.fullmatch(r"(/[A-Za-z0-9_.-]+)+/?", folder) or ".." in folder:
+            raise InventoryError(
+                f"{where('alluxio_journal_folder')} alluxio_journal_folder={folder!r}: an absolute "
+                "path of letters, digits, '.', '_' and '-'"
+            )
+        parts = folder.strip("/").split("/")
+        if parts[0] == "opt" and len(parts) > 1 and parts[1].startswith("alluxio-"):
+            raise InventoryError(
+                f"{where('alluxio_journal_folder')} alluxio_journal_folder={folder!r}: inside a "
+                "release folder, which an upgrade replaces; give a folder of its own"
+            )
+        folder = folder.rstrip("/") + "/"
+    return ",".join(servers), folder
 
 
 def _check_site(

@@ -22,6 +22,7 @@ MASTER_CLASS = "alluxio.master.AlluxioMaster"
 WORKER_CLASS = "alluxio.worker.AlluxioWorker"
 DEFAULT_RAM_FOLDER = "/mnt/ramdisk"  # the release's default ALLUXIO_RAM_FOLDER
 DATA_FOLDER = "/alluxioworker/"  # alluxio.worker.data.folder: a worker's blocks, in each tier folder
+FORMAT_PREFIX = "_format_"  # alluxio.master.format.file_prefix: a formatted journal's marker
 
 
 def ram_folder(settings: Mapping[str, str]) -> str:

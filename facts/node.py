@@ -31,6 +31,7 @@ from facts.conf import (
     WorkersState,
 )
 from facts.hosts import EtcHosts, HostsFile
+from facts.journal import JournalFolder, SharedJournal
 from facts.probe import lines_from_tar, tar_command
 from facts.release import (
     InstallDir,
@@ -82,6 +83,7 @@ class NodeSnapshot:
     alluxio_site: SiteState = field(default_factory=SiteProperties.default)
     shadowing_site: tuple[str, ...] = ()  # site files 1.x would load instead of conf/'s
     tier_dirs: tuple[TierDir, ...] = ()  # a worker's disk tier folders
+    shared_journal: JournalFolder = field(default_factory=SharedJournal.default)  # a master's, shared
 
 
 def _parts(
@@ -92,6 +94,7 @@ def _parts(
     java: str = "",
     tier_dirs: tuple[str, ...] = (),
     data_folder: str = "alluxioworker",
+    journal_folder: str = "",
 ) -> list[tuple[str, FactBase, dict[str, Any]]]:
     root = install_dir.rpartition("/")[0] or "/"
     parts: list[tuple[str, FactBase, dict[str, Any]]] = [
@@ -109,7 +112,7 @@ def _parts(
         (
             "services",
             Services(),
-            {"worker_list_path": worker_list_path if master else ""},
+            {"worker_list_path": worker_list_path},  # a master's (each master's, fault-tolerant)
         ),
         ("tools", Tools(), {"folder": root, "java": java}),
         ("applied", AppliedRecord(), {}),
@@ -118,6 +121,8 @@ def _parts(
     ]
     if master:
         parts += [("key_pairs", KeyPair(), {}), ("known_hosts", KnownHosts(), {})]
+    if journal_folder:
+        parts.append(("shared_journal", SharedJournal(), {"folder": journal_folder}))
     return parts
 
 
@@ -128,10 +133,11 @@ class NodeState(FactBase[NodeSnapshot | None]):
     + install_dir: where the release is extracted (``/opt/alluxio-1.2.0``)
     + tarball: where the release tarball lies on the node
     + master: also read the key pair, known_hosts and the live workers
-    + worker_list_path: the master's REST path listing live workers
+    + worker_list_path: a master's REST path listing live workers
     + java: the JAVA set in alluxio-env.sh, if any (checked instead of the PATH's java)
     + tier_dirs: a worker's disk tier folders
     + data_folder: where in each its worker keeps its blocks (``alluxio.worker.data.folder``)
+    + journal_folder: a fault-tolerant master's shared journal folder
     """
 
     @override
@@ -144,8 +150,11 @@ class NodeState(FactBase[NodeSnapshot | None]):
         java: str = "",
         tier_dirs: tuple[str, ...] = (),
         data_folder: str = "alluxioworker",
+        journal_folder: str = "",
     ) -> str:
-        parts = _parts(install_dir, tarball, master, worker_list_path, java, tuple(tier_dirs), data_folder)
+        dirs = tuple(tier_dirs)
+        lists = worker_list_path
+        parts = _parts(install_dir, tarball, master, lists, java, dirs, data_folder, journal_folder)
         # The facts that read files get them from one tar (see facts.probe), the rest run as is.
         files = [
             path for _, fact, kwargs in parts if hasattr(fact, "items") for _, path in fact.items(**kwargs)
@@ -175,7 +184,9 @@ class NodeState(FactBase[NodeSnapshot | None]):
         master = "key_pairs" in sections
         paths = _paths_of(sections)
         values = {}
-        for name, fact, kwargs in _parts(*paths, master, ""):
+        # (the shared journal's folder is in its own output: any name asks for its part)
+        journal = "-" if "shared_journal" in sections else ""
+        for name, fact, kwargs in _parts(*paths, master, "", journal_folder=journal):
             if hasattr(fact, "items") and FILES in sections:
                 sections[name] = lines_from_tar("".join(sections[FILES]), fact.items(**kwargs))
             values[name] = fact.process(sections[name]) if sections.get(name) else fact.default()

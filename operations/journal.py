@@ -57,7 +57,9 @@ def in_place():
         in BACKUPS, the five newest), then it is moved into the declared release by rename,
         never formatted; the daemons were stopped by the step before. Several journals: the
         tool will not choose, and says so. (``alluxio format -s`` is no guard: it does nothing
-        at all whenever the under storage is remote, as HDFS is here.)
+        at all whenever the under storage is remote, as HDFS is here.) Fault-tolerant masters
+        share ``alluxio_journal_folder``: formatted when it is missing or empty, never over
+        anything else, and never moved by a version change.
 
     **Example:**
 
@@ -71,6 +73,9 @@ def in_place():
     v = verdict("journal")
     if v.in_sync:
         host.noop(f"the journal is {v.desired}; it is never formatted again")
+        return
+    if v.details.refuse_journal:  # fault tolerance: the shared folder holds what may be a journal
+        yield from refuse(f"{c.master}: {v.details.refuse_journal}")
         return
     if v.details.several:
         yield from refuse(

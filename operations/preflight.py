@@ -11,6 +11,7 @@ from layout import SITE_PATH
 from operations.util import changes, cluster, refuse, snapshots, verdict
 from resources import resources_of
 from runtime.run import run_of
+from runtime.schedule import schedule
 from tiers import DEFAULT_MEMORY_SIZE
 
 INSTALL_RSYNC = (
@@ -47,6 +48,9 @@ def node_ready():
     if snap is None:
         why = run_of(state).unreadable.get(host.name, "its state could not be read")
         raise OperationError(f"{host.name}: {why}; nothing was changed here")
+    if refusal := schedule().refusal:
+        yield from refuse(f"the cluster: {refusal}; nothing was changed here")
+        return
     missing = [m for m in snap.tools.missing if m != "rsync"]
     if missing:
         yield from refuse(f"{host.name} lacks: {', '.join(missing)}; install it, then run again")

@@ -166,29 +166,31 @@ def master_started(when: bool):
     while a master replays its journal for as long as the namespace takes). The workers that
     keep running are left to ``restarted``: they re-register, or are restarted.
 
-    + when: the plan's ``start_master``: the master is down or runs from another release, a
-      version change, its settings changed, or it lists retired workers (a 1.x master forgets
-      a worker only when it restarts)
+    + when: this master is in the plan's ``start_masters``: the master is down or runs from
+      another release, a version change, its settings changed, or it lists retired workers (a
+      1.x master forgets a worker only when it restarts); with fault tolerance, a master that
+      is down (each started on its own host, the election picks the leader)
 
     **Example:**
 
     .. code:: python
 
-        services.master_started(name="The master runs", when=schedule.schedule().start_master)
+        services.master_started(name="The master runs", when=host.name in schedule.schedule().start_masters)
     """
-    if not only_on_master():
+    c = cluster()
+    if not c.is_master(host.name):
         return
     if not when:
         host.noop("the master runs as declared")
         return
-    c = cluster()
     snap = snapshots((host.name,))[host.name]
     assert snap is not None
     stop = [_stop_command(snap, worker=False)] if snap.services.master_pids else []
-    serving = FunctionCommand(_await_serving, (), {})
+    serving = FunctionCommand(_leader_serves, (), {})
+    who = "a master leads and serves" if c.fault_tolerant else "serves"
     yield from changes(
         [*stop, f"{_bin('alluxio-start.sh')} master", serving],
-        why=f"the master (re)starts alone, then serves within {c.master_start_seconds} s: {schedule().why}",
+        why=f"the master (re)starts alone, then {who} within {c.master_start_seconds} s: {schedule().why}",
     )
 
 
@@ -294,8 +296,8 @@ def _rejoined(state: State, host: Host) -> tuple[bool, str]:
     """Whether the master hears from this host's worker within REJOIN_SECONDS of serving
     (waiting for it to serve first), and if not, why not."""
     c = cluster()
-    master = state.inventory.get_host(c.master)
-    if not _await_serving(state, master):
+    master = _await_leader(state)
+    if master is None:
         return False, "the master does not serve"
     since = run_of(state).memo.get(SERVING_SINCE, time.monotonic())
     listed, asked = _poll(master, (host.name,), c.worker_list_path, until=since + REJOIN_SECONDS)
@@ -306,35 +308,61 @@ def _rejoined(state: State, host: Host) -> tuple[bool, str]:
 SERVING_SINCE = "master serving since"  # run memo: when this run first saw the master serve
 
 
-def _await_serving(state: State, host: Host) -> bool:
-    """On the master: wait (up to ``alluxio_master_start_seconds``) until its REST API answers,
-    failing at once, with its own logs, if its JVM is gone."""
+REPLAYING = "its JVM runs, its REST API does not answer yet (a real master replays its journal)"
+
+
+def _leader_serves(state: State, host: Host) -> bool:
+    return _await_leader(state) is not None
+
+
+def _await_leader(state: State) -> Host | None:
+    """Wait (up to ``alluxio_master_start_seconds``) until the master serves (its REST API
+    answers), or with fault tolerance one of the masters (the leader: a standby serves nothing);
+    failing at once, with the masters' own logs, when no master's JVM runs."""
     c = cluster()
-    master = state.inventory.get_host(c.master)
+    masters = [state.inventory.get_host(m) for m in c.all_masters]
     memo = run_of(state).memo
     deadline = time.monotonic() + c.master_start_seconds
-    waiting = progress.Waiting(f"the master {c.master} starting", c.master_start_seconds)
+    ft = c.fault_tolerant
+    what = f"a leader among {', '.join(c.all_masters)}" if ft else f"the master {c.master} starting"
+    waiting = progress.Waiting(what, c.master_start_seconds)
+    failed = set(getattr(state, "failed_hosts", ()))
     while True:
-        _, output = privilege.run(master.state, master, Services().command(c.worker_list_path))
-        now = Services().process(output.stdout_lines)
-        if now.listed is not None:
-            memo.setdefault(SERVING_SINCE, time.monotonic())
-            return True
-        if now.master_pids:
-            waiting.seen("its JVM runs, its REST API does not answer yet (a real master replays its journal)")
-        if not now.master_pids or time.monotonic() > deadline:
+        running = []
+        for master in masters:
+            if master in failed:
+                continue
+            _, output = privilege.run(master.state, master, Services().command(c.worker_list_path))
+            now = Services().process(output.stdout_lines)
+            if now.listed is not None:
+                memo.setdefault(SERVING_SINCE, time.monotonic())
+                return master
+            if now.master_pids:
+                running.append(master.name)
+        if running:
+            if ft:  # a standby never serves; the leader, once elected, replays the journal first
+                waiting.seen(f"JVMs run on {', '.join(running)}, none serves yet (an election, a replay)")
+            else:
+                waiting.seen(REPLAYING)
+        if not running or time.monotonic() > deadline:
             break
         gevent.sleep(1)
     memo.pop(SERVING_SINCE, None)
-    _, logs = privilege.run(master.state, master, _tails_command(c.install_dir, "master"))
-    what = "its JVM exited" if not now.master_pids else f"it did not serve within {c.master_start_seconds} s"
-    logger.error(f"{master.print_prefix}the master does not serve: {what}; its own logs:\n{logs.stdout}")
-    return False
+    for master in masters:
+        if master in failed:
+            continue
+        _, logs = privilege.run(master.state, master, _tails_command(c.install_dir, "master"))
+        late = f"it did not serve within {c.master_start_seconds} s"
+        what = "its JVM exited" if master.name not in running else late
+        logger.error(f"{master.print_prefix}the master does not serve: {what}; its own logs:\n{logs.stdout}")
+    return None
 
 
 def _await_live_from_master(state: State, host: Host, workers: tuple[str, ...], path: str) -> bool:
     """On the master (from a worker's operation): wait until it counts ``workers`` live."""
-    master = state.inventory.get_host(cluster().master)
+    master = _await_leader(state)
+    if master is None:
+        return False
     listed, asked = _poll(master, workers, path, what=f"{', '.join(workers)} restarted")
     missing = _not_live(listed, workers, asked, _gone(state))
     if missing:
@@ -416,10 +444,12 @@ def _why_not(worker: str, listed: WorkerList | None, asked: float, gone: dict[st
 
 
 def _await_live(state: State, host: Host, workers: tuple[str, ...], path: str, install_dir: str) -> bool:
-    """On the master: once it serves, wait until it counts every worker as live; otherwise log
-    why not and fail."""
-    if not _await_serving(state, host):
+    """On the master (the leader, with fault tolerance): once it serves, wait until it counts
+    every worker as live; otherwise log why not and fail."""
+    leader = _await_leader(state)
+    if leader is None:
         return False
+    host = leader
     # a worker whose start failed in this run has failed the run already, with its own output
     failed = {h.name for h in getattr(state, "failed_hosts", ())}
     workers = tuple(w for w in workers if w not in failed)

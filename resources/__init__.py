@@ -97,7 +97,7 @@ def verdict_of(
         case "install_dir":
             return install_dir(cluster, snap)
         case "alluxio_env":
-            return alluxio_env(cluster, snap)
+            return alluxio_env(cluster, name, snap)
         case "alluxio_site":
             return alluxio_site(cluster, snap)
         case "tier_dirs" if name in cluster.workers and cluster.tier_dirs:
@@ -107,7 +107,7 @@ def verdict_of(
         case "launcher":
             return launcher(cluster, snap)
         case "services":
-            return services(cluster, name, snap, master_snap)
+            return services(cluster, name, snap, nodes)
         case "old_releases":
             return old_releases(cluster, snap)
         case "journal" if name == cluster.master:

@@ -40,14 +40,14 @@ def workers_file(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     return replace(verdict, actual=actual)
 
 
-def alluxio_env(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
+def alluxio_env(cluster: Cluster, name: str, snap: NodeSnapshot) -> Verdict:
     path = f"{cluster.install_dir}/{ENV_PATH}"
-    desired_settings = cluster.env_settings
+    desired_settings = cluster.env_settings_of(name)
     verdict = text_verdict(
         "alluxio_env",
         path,
         snap.alluxio_env.file,
-        cluster.alluxio_env,
+        cluster.alluxio_env_of(name),
         " ".join(f"{k}={v}" for k, v in desired_settings.items()),
         MANAGED_MODES[ENV_PATH],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cluster import Cluster
 from facts.node import NodeSnapshot
 from facts.services import LIVE_WITHIN_SECONDS
@@ -14,13 +16,35 @@ from resources.verdict import (
 )
 
 
-def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeSnapshot | None) -> Verdict:
+def serving(cluster: Cluster, nodes: Mapping[str, NodeSnapshot | None]) -> tuple[str, ...]:
+    """The masters whose REST API answers: the leader (a 1.2.0 standby serves nothing,
+    section 12); one master's cluster: the master, if it serves."""
+    return tuple(
+        m for m in cluster.all_masters if (s := nodes.get(m)) is not None and s.services.listed is not None
+    )
+
+
+def lister(cluster: Cluster, nodes: Mapping[str, NodeSnapshot | None]) -> NodeSnapshot | None:
+    """The snapshot whose list of workers counts: the master's, or with fault tolerance the
+    leader's (none when no master, or more than one, serves)."""
+    if not cluster.fault_tolerant:
+        return nodes.get(cluster.master)
+    leaders = serving(cluster, nodes)
+    return nodes.get(leaders[0]) if len(leaders) == 1 else None
+
+
+def services(
+    cluster: Cluster, name: str, snap: NodeSnapshot, nodes: Mapping[str, NodeSnapshot | None]
+) -> Verdict:
     """The master runs on the master and a worker on each worker, from the declared release
     folder, and the master counts every worker as live: listed, with a heartbeat within the
     last LIVE_WITHIN_SECONDS (a 1.x master keeps listing a dead worker for five minutes). A
     managed host that is no worker (retired) runs no worker and has no RAM folder mounted, and
     the master does not list it. The master listing a worker the inventory does not know is
-    drift too (named, not acted on: the tool cannot reach it)."""
+    drift too (named, not acted on: the tool cannot reach it). With fault tolerance every
+    master runs, exactly one of them leads (serves), and the workers are live on it."""
+    master_snap = lister(cluster, nodes)
+    leaders = serving(cluster, nodes) if cluster.fault_tolerant else ()
     want, have, problems = [], [], []
     forget: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
@@ -32,7 +56,21 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         others = sorted(h for h in s.homes_of(pids) if h != home)
         return f" from {', '.join(others) or 'an unknown folder'}" if others else ""
 
-    if name == cluster.master:
+    if cluster.is_master(name) and cluster.fault_tolerant:
+        want.append(f"master from {home}, leading or standby (one of {len(cluster.all_masters)} leads)")
+        if not s.master_pids:
+            have.append("master down")
+            problems.append("master")
+        else:
+            role = "leads" if name in leaders else "standby"
+            have.append(f"master{elsewhere(s.master_pids)} ({role})")
+            if elsewhere(s.master_pids):
+                problems.append("master")
+        if len(leaders) > 1 and name in leaders:
+            have.append(f"ERROR: {len(leaders)} masters serve at once ({', '.join(leaders)})")
+        if not leaders and name == cluster.master:
+            have.append("no master leads (none serves)")
+    elif name == cluster.master:
         want.append(f"master from {home}")
         if not s.master_pids:
             have.append("master down")
@@ -41,6 +79,7 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
             have.append("master" + elsewhere(s.master_pids))
             if elsewhere(s.master_pids):
                 problems.append("master")
+    if name == (leaders[0] if len(leaders) == 1 else cluster.master):
         # listed names as the inventory knows them: a worker registers under its address's name
         declared = s.listed.declared({n.name: n.address for n in cluster.nodes}) if s.listed else {}
         forget = tuple(sorted({h for h in declared.values() if h and h not in cluster.workers}))
@@ -79,10 +118,13 @@ def services(cluster: Cluster, name: str, snap: NodeSnapshot, master_snap: NodeS
         forget=forget,
         unknown_workers=unknown,
         silent=silent,
-        master_state=have[0] if name == cluster.master else "",
+        master_state=have[0] if cluster.is_master(name) else "",
+        serving=leaders if cluster.is_master(name) else (),
         worker_state=have[-1] if name in cluster.workers else "",
     )
-    drifted = bool(problems or retire or forget or unknown)
+    split = len(leaders) > 1 and name in leaders
+    headless = cluster.fault_tolerant and not leaders and name == cluster.master
+    drifted = bool(problems or retire or forget or unknown or split or headless)
     status = (
         IN_SYNC
         if not drifted

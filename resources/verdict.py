@@ -66,6 +66,7 @@ class Details:
     format: bool = False
     carry_from: str = ""  # the release folder the journal moves from
     several: tuple[str, ...] = ()  # several release folders hold a journal: refused
+    refuse_journal: str = ""  # fault tolerance: why the shared journal folder is not used as it is
     # old_releases
     remove: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
@@ -76,12 +77,14 @@ class Details:
     unknown_workers: tuple[str, ...] = ()  # listed, not in the inventory
     silent: bool = False  # the worker runs from here, unheard by the master
     master_state: str = ""  # on the master: "master down", "master from <folder>" (for reasons)
+    serving: tuple[str, ...] = ()  # fault tolerance, on a master: the masters that serve (lead)
     worker_state: str = ""  # on a worker: "worker down", "worker runs, but ..." (for reasons)
 
     @property
     def left_alone(self) -> bool:
         """The tool names this drift and does not act on it."""
-        return bool(self.unknown_shape or self.unknown_workers or self.refused_keys or self.several)
+        named = self.unknown_workers or self.refused_keys or self.several or self.refuse_journal
+        return bool(self.unknown_shape or named)
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,7 @@ def build(inventory: Any) -> Cluster:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
             if key not in known and close:
                 raise InventoryError(f"{where}: unknown data key {key!r} (did you mean {close[0]!r}?)")
-    masters = [h.name for h in inventory.get_group(MASTER_GROUP, [])]
-    if len(masters) > 1:
-        raise InventoryError(f"group {MASTER_GROUP}: exactly one master, got {', '.join(masters)}")
+    masters = [h.name for h in inventory.get_group(MASTER_GROUP, [])]  # the first one first
     # by name: pyinfra keeps a group's hosts in the inventory's order, not the group's own
     workers = sorted(h.name for h in inventory.get_group(WORKERS_GROUP, []))
     values: dict[str, Any] = {}
@@ -130,7 +128,7 @@ def build(inventory: Any) -> Cluster:
     global _CURRENT
     _CURRENT = declare(
         [(h.name, {"ssh_hostname": h.data.get("ssh_hostname", h.name)}) for h in hosts],
-        masters[0] if masters else "",
+        masters,
         workers,
         dict(_RESOLVE_ONLY),
         values,

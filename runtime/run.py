@@ -80,7 +80,9 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
         install_dir=cluster.install_dir,
         tarball=cluster.remote_tarball,
         master=master,
-        worker_list_path=cluster.worker_list_path if master else "",
+        # every master: whether it serves (a standby does not), and the workers it lists
+        worker_list_path=cluster.worker_list_path if cluster.is_master(host.name) else "",
+        journal_folder=cluster.journal_folder if cluster.is_master(host.name) else "",
         java=dict(cluster.env).get("JAVA", ""),
         # a worker's RAM folder (its blocks must fit its size) and disk tier folders
         tier_dirs=(cluster.ram_folder, *(d for _, d, _ in cluster.tier_dirs))

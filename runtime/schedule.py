@@ -37,6 +37,7 @@ class Schedule:
     stop_first: frozenset[str]  # nodes whose daemons stop before their release folder is replaced
     switch: bool  # the journal moves to another release (a version change): everything stops first
     start_master: bool  # the master (re)starts, alone, and serves before any worker starts
+    start_masters: tuple[str, ...]  # the masters that (re)start: the master, or fault-tolerant ones down
     together: tuple[str, ...]  # workers (re)started at once once the master serves: down, or stopped
     rolling: tuple[str, ...]  # running workers restarted one at a time, each live before the next
     rejoin: tuple[str, ...]  # workers left running while the master restarts: heard from, or restarted
@@ -46,6 +47,7 @@ class Schedule:
     tarball_chain: tuple[str, ...]  # nodes the tarball streams to from the master, in this order
     anything_to_change: bool
     why: str
+    refusal: str = ""  # why the run changes nothing at all (every node refuses)
 
 
 def schedule() -> Schedule:
@@ -99,9 +101,9 @@ def _read() -> dict[str, NodeSnapshot | None]:
     return read_all(state, [state.inventory.get_host(n) for n in c.names], c)
 
 
-def env_changes(c: Cluster, snap: NodeSnapshot) -> set[str]:
-    """The alluxio-env.sh variables whose value on the node differs from the declaration."""
-    have, want = snap.alluxio_env.settings, c.env_settings
+def env_changes(c: Cluster, name: str, snap: NodeSnapshot) -> set[str]:
+    """The alluxio-env.sh variables whose value on node ``name`` differs from the declaration."""
+    have, want = snap.alluxio_env.settings, c.env_settings_of(name)
     if not snap.alluxio_env.file.exists:
         return set(want)
     return {k for k in set(have) | set(want) if have.get(k) != want.get(k)}
@@ -128,21 +130,14 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     journal = verdicts[c.master]["journal"]
     switch = bool(journal.details.carry_from)
 
-    master_reasons: list[str] = []
-    if switch:
-        master_reasons.append(f"version change ({journal.details.carry_from} -> {c.release})")
-    if "master" in verdicts[c.master]["services"].details.down:
-        master_reasons.append(f"master: {verdicts[c.master]['services'].details.master_state}")
-    if c.master in stop_first:
-        master_reasons.append(f"{c.master}'s release folder is replaced")
-    master_snap = reachable.get(c.master)
-    if master_snap is not None and (keys := env_changes(c, master_snap) - set(WORKER_ONLY_ENV)):
-        master_reasons.append(f"the master's settings ({', '.join(sorted(keys))})")
-    if master_snap is not None and (keys := site_changes(c, master_snap, MASTER)):
-        master_reasons.append(f"site keys the master reads ({', '.join(sorted(keys))})")
-    forget = verdicts[c.master]["services"].details.forget
-    master_reasons += [f"forget {h}" for h in forget]  # a 1.x master forgets a worker only when restarted
-    start_master = bool(master_reasons)
+    refusal = ""
+    if c.fault_tolerant:
+        start_masters, master_reasons, refusal = _fault_tolerant_masters(c, verdicts, reachable, stop_first)
+        start_master = bool(start_masters)
+    else:
+        master_reasons = _master_reasons(c, verdicts, reachable, stop_first, switch)
+        start_master = bool(master_reasons)
+        start_masters = (c.master,) if start_master else ()
 
     def worker_reasons(w: str) -> list[str]:
         snap = reachable.get(w)
@@ -153,7 +148,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         # a worker the master cannot hear while the master restarts anyway: it may rejoin
         if "worker" in v.details.down and not (v.details.silent and start_master):
             why.append(f"{w}: {v.details.worker_state}")
-        if keys := env_changes(c, snap) - set(MASTER_ONLY_ENV):
+        if keys := env_changes(c, w, snap) - set(MASTER_ONLY_ENV):
             why.append(f"{w}'s settings ({', '.join(sorted(keys))})")
         if keys := site_changes(c, snap, WORKER):
             why.append(f"site keys {w}'s worker reads ({', '.join(sorted(keys))})")
@@ -183,6 +178,8 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         stop_first=stop_first,
         switch=switch,
         start_master=start_master,
+        start_masters=start_masters,
+        refusal=refusal,
         together=together,
         rolling=rolling,
         rejoin=rejoin,
@@ -199,3 +196,70 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
         why="; ".join(reasons) or "nothing restarts",
     )
+
+
+def _master_reasons(
+    c: Cluster,
+    verdicts: dict[str, dict[str, Verdict]],
+    reachable: dict[str, NodeSnapshot],
+    stop_first: frozenset[str],
+    switch: bool,
+) -> list[str]:
+    """Why the one master (re)starts."""
+    journal = verdicts[c.master]["journal"]
+    master_reasons: list[str] = []
+    if switch:
+        master_reasons.append(f"version change ({journal.details.carry_from} -> {c.release})")
+    if "master" in verdicts[c.master]["services"].details.down:
+        master_reasons.append(f"master: {verdicts[c.master]['services'].details.master_state}")
+    if c.master in stop_first:
+        master_reasons.append(f"{c.master}'s release folder is replaced")
+    master_snap = reachable.get(c.master)
+    if master_snap is not None and (keys := env_changes(c, c.master, master_snap) - set(WORKER_ONLY_ENV)):
+        master_reasons.append(f"the master's settings ({', '.join(sorted(keys))})")
+    if master_snap is not None and (keys := site_changes(c, master_snap, MASTER)):
+        master_reasons.append(f"site keys the master reads ({', '.join(sorted(keys))})")
+    forget = verdicts[c.master]["services"].details.forget
+    master_reasons += [f"forget {h}" for h in forget]  # a 1.x master forgets a worker only when restarted
+    return master_reasons
+
+
+def _fault_tolerant_masters(
+    c: Cluster,
+    verdicts: dict[str, dict[str, Verdict]],
+    reachable: dict[str, NodeSnapshot],
+    stop_first: frozenset[str],
+) -> tuple[tuple[str, ...], list[str], str]:
+    """Fault-tolerant masters: those down start (any of them may then lead); a change a running
+    master must restart for (its settings, its site keys, its release folder replaced, a version
+    change, a retired worker to forget) is refused for now, since it must roll through the
+    standbys first and the leader last (issue 20's day two), and restarting them all at once
+    leaves the cluster without a leader. Two masters serving at once: refused, a person looks."""
+    # down: no master JVM (one running from another release is a change, below)
+    down = tuple(m for m in c.all_masters if m in reachable and not reachable[m].services.master_pids)
+    reasons = [f"{m}: {verdicts[m]['services'].details.master_state}" for m in down]
+    pending: list[str] = []
+    for m in c.all_masters:
+        snap = reachable.get(m)
+        if snap is None or m in down:
+            continue
+        if keys := env_changes(c, m, snap) - set(WORKER_ONLY_ENV):
+            pending.append(f"{m}'s settings ({', '.join(sorted(keys))})")
+        if keys := site_changes(c, snap, MASTER):
+            pending.append(f"site keys {m}'s master reads ({', '.join(sorted(keys))})")
+        if m in stop_first:
+            pending.append(f"{m}'s release folder is replaced")
+        if c.install_dir not in snap.services.homes_of(snap.services.master_pids):
+            pending.append(f"{m}'s master runs from another release")
+    if forget := verdicts[c.master]["services"].details.forget:
+        pending.append(f"the leader lists retired workers ({', '.join(forget)})")
+    refusal = ""
+    serving = next((v["services"].details.serving for v in verdicts.values() if v.get("services")), ())
+    if len(serving) > 1:
+        refusal = f"{len(serving)} masters serve at once ({', '.join(serving)}): a person must look first"
+    elif pending:
+        refusal = (
+            "restarting running fault-tolerant masters is not built yet (standbys first, the leader "
+            f"last): {'; '.join(pending)}"
+        )
+    return down, reasons, refusal

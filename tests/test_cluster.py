@@ -29,7 +29,7 @@ def test_derives_the_posts_files(tarball: Path) -> None:
     assert c.remote_tarball == "/opt/alluxio-1.2.0-cdh5-bin.tar.gz"
     assert c.host_entries == {"server08": "10.0.1.13", "server06": "10.0.1.11", "server03": "10.0.1.8"}
     assert c.workers_file.splitlines()[1:] == ["server06", "server08"]
-    assert c.alluxio_env.splitlines()[2:] == [
+    assert c.alluxio_env_of("server06").splitlines()[2:] == [
         "ALLUXIO_MASTER_HOSTNAME=server08",
         "ALLUXIO_UNDERFS_ADDRESS=hdfs://server03:8020/alluxio",
         "JAVA=/usr/bin/java",
@@ -55,7 +55,18 @@ BAD = {
     "malformed address": (dict(hosts=[("server08", {"ssh_hostname": "10.0.1.300"}), HOSTS[1]]), "host server08: ssh_hostname='10.0.1.300': not an IPv4 address"),
     "hostname not a DNS label": (dict(hosts=[*HOSTS, ("server_07", {"ssh_hostname": "10.0.1.12"})]), "host 'server_07': not a valid DNS label"),
     "no master": (dict(master=""), "master: no master declared"),
-    "two masters": (dict(master=["server08", "server06"]), "group alluxio_master: exactly one master"),
+    "two masters without ZooKeeper": (dict(master=["server08", "server06"]), "group alluxio_master: 2 masters (server08, server06) elect their leader through ZooKeeper: declare alluxio_zookeeper"),
+    "a master twice": (dict(master=["server08", "server08"]), "group alluxio_master: listed twice: ['server08']"),
+    "ZooKeeper without a journal folder": (dict(master=["server08", "server06"], data={"alluxio_zookeeper": "10.0.1.8:2181"}), "alluxio_journal_folder: required with alluxio_zookeeper"),
+    "a journal folder without ZooKeeper": (dict(data={"alluxio_journal_folder": "/mnt/shared/journal"}), "--data alluxio_journal_folder: for fault-tolerant masters, with alluxio_zookeeper"),
+    "a journal folder in a release folder": (dict(master=["server08", "server06"], data={"alluxio_zookeeper": "10.0.1.8:2181", "alluxio_journal_folder": "/opt/alluxio-1.2.0/journal"}), "alluxio_journal_folder='/opt/alluxio-1.2.0/journal': inside a release folder, which an upgrade replaces"),
+    "an HDFS journal": (dict(master=["server08", "server06"], data={"alluxio_zookeeper": "10.0.1.8:2181", "alluxio_journal_folder": "hdfs://server03:8020/journal"}), "the tool reads the journal's format marker on the masters, which needs a path there"),
+    "a relative journal folder": (dict(master=["server08", "server06"], data={"alluxio_zookeeper": "10.0.1.8:2181", "alluxio_journal_folder": "journal"}), "alluxio_journal_folder='journal': an absolute path"),
+    "ZooKeeper without a port": (dict(master=["server08", "server06"], data={"alluxio_zookeeper": "10.0.1.8", "alluxio_journal_folder": "/mnt/shared/journal"}), "--data alluxio_zookeeper: '10.0.1.8' is not host:port"),
+    "ZooKeeper on a host no node resolves": (dict(master=["server08", "server06"], data={"alluxio_zookeeper": "zk1:2181", "alluxio_journal_folder": "/mnt/shared/journal"}), "alluxio_zookeeper: zk1 is no host of the inventory: the nodes resolve only its hosts"),
+    "ZooKeeper's key in alluxio_site": (dict(data={"alluxio_site": {"alluxio.zookeeper.address": "10.0.1.8:2181"}}), "alluxio_site['alluxio.zookeeper.address']: the tool sets it; declare alluxio_zookeeper instead"),
+    "the journal folder's key in alluxio_site": (dict(data={"alluxio_site": {"alluxio.master.journal.folder": "/j/"}}), "declare alluxio_journal_folder (for fault-tolerant masters) instead"),
+    "ZooKeeper as a -D": (dict(data={"alluxio_env": {"ALLUXIO_JAVA_OPTS": "-Dalluxio.zookeeper.enabled=true"}}), "alluxio_env['ALLUXIO_JAVA_OPTS']: -Dalluxio.zookeeper.enabled is the tool's to set"),
     "master not managed": (dict(master="server03"), "group alluxio_master: host server03 is resolve-only, not managed"),
     "no workers": (dict(workers=()), "group alluxio_workers: no workers declared"),
     "worker not in inventory": (dict(workers=("server06", "server09")), "group alluxio_workers: host server09 is not in the inventory"),
@@ -137,7 +148,7 @@ BAD_SOURCES = {
     "a typo in a group's data": (dict(workers_data={"alluxio_versoin": "1.3.0"}), "group_data/alluxio_workers.py: unknown data key 'alluxio_versoin'"),
     "a value that differs between hosts": (dict(master_data={"alluxio_version": "1.3.0"}), "alluxio_version: must be the same for every host, but server08: '1.3.0' (group_data/alluxio_master.py); server06: unset (default)"),
     "tiers that differ per worker": (dict(workers=[("server06", {"ssh_hostname": "10.0.1.11", "alluxio_tiers": [{"alias": "MEM"}, {"alias": "HDD", "dirs": ["/hdd"], "quotas": ["1GB"]}]}), ("server08", {"ssh_hostname": "10.0.1.13"})]), "alluxio_tiers: must be the same for every host, but server08: unset (default); server06: [{'alias': 'MEM'}, {'alias': 'HDD', 'dirs': ['/hdd'], 'quotas': ['1GB']}] (host server06's data in the inventory) (one alluxio-site.properties serves every node"),
-    "two masters": (dict(master=[("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"})]), "group alluxio_master: exactly one master, got server08, server06"),
+    "two masters": (dict(master=[("server08", {"ssh_hostname": "10.0.1.13"}), ("server06", {"ssh_hostname": "10.0.1.11"})]), "group alluxio_master: 2 masters (server08, server06) elect their leader through ZooKeeper: declare alluxio_zookeeper"),
     "no master": (dict(master=[]), "group alluxio_master: no master declared"),
 }  # fmt: skip
 

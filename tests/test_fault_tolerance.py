@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.inventories import group, inventory_variant
 from demo_release import build
 from lab import Lab
 from lab.common import SHARED
-from tests.labutil import fetch, http_status, ssh, wait_until
+from tests.labutil import POST_WORKERS, converge, drift, fetch, http_status, not_in_sync, ssh, wait_until
 
 MASTERS = ("server08", "server07")
 WORKER = "server06"
@@ -115,5 +116,71 @@ def test_masters_elect_through_zookeeper_and_a_standby_takes_over_a_killed_leade
         assert ssh(lab, MASTERS[1], f"cat {JOURNAL}FileSystemMaster/log.out").strip() == "namespace"
         worker_log = ssh(lab, WORKER, f"cat {HOME}/logs/worker.log")
         assert f"Registered with the master {MASTERS[1]}:19998" in worker_log
+    finally:
+        lab.stop_zookeeper("server03")
+
+
+# ----- the tool: bare hosts to fault-tolerant masters, and a dead leader --------------------------
+def ft_data(zookeeper: str) -> list[str]:
+    return ["--data", f"alluxio_zookeeper={zookeeper}", "--data", f"alluxio_journal_folder={JOURNAL}"]
+
+
+def leaders(lab: Lab) -> list[str]:
+    return [m for m in MASTERS if serves(lab, m)]
+
+
+def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_standby(
+    lab: Lab, tarball: Path, tmp_path: Path
+) -> None:
+    lab.reset()
+    zookeeper = lab.start_zookeeper("server03", tick_ms=TICK_MS)
+    hosts = lab.hosts()
+    inventory = inventory_variant(
+        tmp_path,
+        alluxio_master=group({m: hosts[m] for m in MASTERS}),
+        alluxio_workers=group({w: hosts[w] for w in POST_WORKERS}),
+    )
+    data = ft_data(zookeeper)
+    try:
+        run = converge(lab, tarball, *data, inventory=inventory).ok()
+        assert sorted(run.changed()["8. The master runs and serves"]) == sorted(MASTERS)
+        # one leader, the other master a standby, every worker live on the leader
+        (leader,) = leaders(lab)
+        (standby,) = [m for m in MASTERS if m != leader]
+        assert master_pid(lab, standby)
+        wait_until(lambda: live_on(lab, leader) == sorted(POST_WORKERS), "every worker live on the leader")
+        # each master names itself; a worker that is no master names none (it asks ZooKeeper)
+        for name in POST_WORKERS:
+            env = ssh(lab, name, f"cat {HOME}/conf/alluxio-env.sh")
+            site = ssh(lab, name, f"cat {HOME}/conf/alluxio-site.properties")
+            assert ("ALLUXIO_MASTER_HOSTNAME=" + name in env) == (name in MASTERS), env
+            assert "ALLUXIO_MASTER_HOSTNAME" in env or name not in MASTERS
+            assert f"alluxio.zookeeper.address={zookeeper}\n" in site, site
+            assert f"alluxio.master.journal.folder={JOURNAL}" in site
+            assert "alluxio.worker.block.heartbeat.timeout.ms=1000000" in site
+        assert "ALLUXIO_MASTER_HOSTNAME" not in ssh(lab, WORKER, f"cat {HOME}/conf/alluxio-env.sh")
+        markers = ssh(lab, leader, f"ls {JOURNAL}").split()
+        assert [m for m in markers if m.startswith("_format_")], markers  # formatted once, shared
+        assert ssh(lab, standby, f"ls {JOURNAL}").split() == markers
+        assert not converge(lab, tarball, *data, inventory=inventory).ok().changed()
+        code, report, _ = drift(lab, tarball, *data, inventory=inventory)
+        assert code == 0 and not not_in_sync(report)
+        roles = {m: report["hosts"][m]["resources"]["services"]["actual"] for m in MASTERS}
+        assert "(leads)" in roles[leader] and "(standby)" in roles[standby], roles
+
+        # the leader's JVM killed: the standby takes over; the report names the dead master
+        ssh(lab, leader, f"kill -9 {master_pid(lab, leader)}")
+        wait_until(lambda: leaders(lab) == [standby], f"{standby} takes over", 60)
+        everyone = sorted(POST_WORKERS)
+        wait_until(lambda: live_on(lab, standby) == everyone, "every worker live on the new leader", 30)
+        code, report, _ = drift(lab, tarball, *data, inventory=inventory)
+        assert not_in_sync(report) == {(leader, "services")}, report
+        assert "master down" in report["hosts"][leader]["resources"]["services"]["actual"]
+        # one converge restarts it as a standby, and does not fight the election
+        run = converge(lab, tarball, *data, inventory=inventory).ok()
+        assert run.changed()["8. The master runs and serves"] == [leader]
+        assert leaders(lab) == [standby] and master_pid(lab, leader)
+        code, report, _ = drift(lab, tarball, *data, inventory=inventory)
+        assert code == 0 and not not_in_sync(report), report
     finally:
         lab.stop_zookeeper("server03")

@@ -191,22 +191,24 @@ def test_launcher_patched_unpatched_and_unknown() -> None:
 
 
 def test_services_needs_the_worker_live_on_the_master() -> None:
-    assert resources.services(C, "server06", CONVERGED["server06"], CONVERGED["server08"]).in_sync
+    assert resources.services(
+        C, "server06", CONVERGED["server06"], {"server08": CONVERGED["server08"]}
+    ).in_sync
     master = CONVERGED["server08"]
     listed = dict(master.services.listed.ages)
     del listed["server06"]
     not_listed = replace(master, services=replace(master.services, listed=WorkerList(listed)))
-    v = resources.services(C, "server06", CONVERGED["server06"], not_listed)
+    v = resources.services(C, "server06", CONVERGED["server06"], {"server08": not_listed})
     assert v.status == "drifted" and v.actual == "worker runs, but the master does not list it"
     # a 1.x master keeps listing a dead worker for five minutes: listed is not live
     silent = replace(master, services=replace(master.services, listed=WorkerList({**listed, "server06": 45})))
-    v = resources.services(C, "server06", CONVERGED["server06"], silent)
+    v = resources.services(C, "server06", CONVERGED["server06"], {"server08": silent})
     assert v.status == "drifted" and v.actual == "worker runs, but the master has not heard from it for 45 s"
     assert v.details.silent
     recent = replace(master, services=replace(master.services, listed=WorkerList({**listed, "server06": 3})))
-    assert resources.services(C, "server06", CONVERGED["server06"], recent).in_sync
+    assert resources.services(C, "server06", CONVERGED["server06"], {"server08": recent}).in_sync
     down = replace(CONVERGED["server07"], services=replace(CONVERGED["server07"].services, worker_pids=()))
-    assert resources.services(C, "server07", down, master).status == "missing"
+    assert resources.services(C, "server07", down, {"server08": master}).status == "missing"
 
 
 def test_converged_recording_is_in_sync_everywhere_and_bare_nowhere() -> None:

@@ -78,7 +78,8 @@ def test_what_only_the_scripts_read_restarts_nothing() -> None:
 
 def test_a_worker_edited_or_down_restarts_alone() -> None:
     text = (CONVERGED["server07"].alluxio_env.file.text or "") + "ALLUXIO_WORKER_MEMORY_SIZE=2GB\n"
-    assert env_changes(C, with_env("server07", text)["server07"]) == {"ALLUXIO_WORKER_MEMORY_SIZE"}
+    edited = with_env("server07", text)["server07"]
+    assert env_changes(C, "server07", edited) == {"ALLUXIO_WORKER_MEMORY_SIZE"}
     assert decide(C, with_env("server07", text)).rolling == ("server07",)
     down = replace(CONVERGED["server06"], services=replace(CONVERGED["server06"].services, worker_pids=()))
     p = decide(C, {**CONVERGED, "server06": down})
@@ -111,8 +112,8 @@ def test_a_version_change_carries_the_journal_and_starts_everything_once() -> No
     assert journal(C, CONVERGED["server08"]).in_sync
     # the daemons of the release being left are drift of the declaration, not of the host
     assert (
-        services(upgrade, "server06", bare["server06"], bare["server08"]).fingerprint
-        != services(C, "server06", CONVERGED["server06"], CONVERGED["server08"]).fingerprint
+        services(upgrade, "server06", bare["server06"], {"server08": bare["server08"]}).fingerprint
+        != services(C, "server06", CONVERGED["server06"], {"server08": CONVERGED["server08"]}).fingerprint
     )
 
 
@@ -121,9 +122,9 @@ def test_retiring_a_worker_stops_it_and_the_master_forgets_it() -> None:
     p = decide(shrunk, CONVERGED)
     assert p.retire == {"server07"} and p.start_master and p.rolling == () and p.together == ()
     assert p.rejoin == ("server06", "server08")  # heard from again once the master serves, or restarted
-    v = services(shrunk, "server07", CONVERGED["server07"], CONVERGED["server08"])
+    v = services(shrunk, "server07", CONVERGED["server07"], {"server08": CONVERGED["server08"]})
     assert v.status == "drifted" and v.details.retire and "a worker runs" in v.actual
-    master = services(shrunk, "server08", CONVERGED["server08"], CONVERGED["server08"])
+    master = services(shrunk, "server08", CONVERGED["server08"], {"server08": CONVERGED["server08"]})
     assert master.details.forget == ("server07",) and "lists retired worker(s) server07" in master.actual
     # once it is stopped and forgotten, nothing is left to do
     gone = replace(
@@ -142,7 +143,7 @@ def test_a_worker_the_inventory_does_not_know_is_named_not_acted_on() -> None:
     master = CONVERGED["server08"]
     listed = WorkerList({**master.services.listed.ages, "server09": 0})
     stranger = replace(master, services=replace(master.services, listed=listed))
-    v = services(C, "server08", stranger, stranger)
+    v = services(C, "server08", stranger, {"server08": stranger})
     assert v.status == "drifted" and "lists worker(s) not in the inventory: server09" in v.actual
     p = decide(C, {**CONVERGED, "server08": stranger})
     assert not (p.start_master or p.together or p.rolling)
