@@ -251,7 +251,7 @@ def test_services_stop_start_and_restart_follow_the_plan() -> None:
     assert run(services.stopped, "server06", BARE, when=True)[0] == []  # nothing runs
     # the master alone, then wait until it serves: no worker starts before it can register
     start, serving = run(services.master_started, "server08", BARE, when=True)[0]
-    assert start == "/opt/alluxio-1.2.0/bin/alluxio-start.sh master" and serving == "call _await_serving()"
+    assert start == "/opt/alluxio-1.2.0/bin/alluxio-start.sh master" and serving == "call _leader_serves()"
     assert run(services.master_started, "server06", BARE, when=True)[0] == []
     stop, start, _ = run(services.master_started, "server08", CONVERGED, when=True)[0]
     assert stop.endswith("alluxio-stop.sh master") and "alluxio-stop.sh worker" not in stop
