@@ -139,6 +139,10 @@ class Cluster(BaseModel):
         """Masters elect a leader through ZooKeeper (one or more of them)."""
         return bool(self.zookeeper)
 
+    @property
+    def zookeeper_servers(self) -> tuple[str, ...]:
+        return tuple(s for s in self.zookeeper.split(",") if s)
+
     def is_master(self, name: str) -> bool:
         return name in self.all_masters
 

@@ -57,6 +57,7 @@ from facts.ssh import (
 )
 from facts.tiers import TierDir, TierDirs
 from facts.tools import Tools, ToolsState
+from facts.zookeeper import ZooKeeperAnswers
 
 SEPARATOR = "@@alluxio-reconcile@@"
 FILES = "files"
@@ -84,6 +85,7 @@ class NodeSnapshot:
     shadowing_site: tuple[str, ...] = ()  # site files 1.x would load instead of conf/'s
     tier_dirs: tuple[TierDir, ...] = ()  # a worker's disk tier folders
     shared_journal: JournalFolder = field(default_factory=SharedJournal.default)  # a master's, shared
+    zookeeper: dict[str, str] = field(default_factory=dict)  # a master's view: server -> mode ("": silent)
 
 
 def _parts(
@@ -95,6 +97,7 @@ def _parts(
     tier_dirs: tuple[str, ...] = (),
     data_folder: str = "alluxioworker",
     journal_folder: str = "",
+    zookeeper: tuple[str, ...] = (),
 ) -> list[tuple[str, FactBase, dict[str, Any]]]:
     root = install_dir.rpartition("/")[0] or "/"
     parts: list[tuple[str, FactBase, dict[str, Any]]] = [
@@ -123,6 +126,8 @@ def _parts(
         parts += [("key_pairs", KeyPair(), {}), ("known_hosts", KnownHosts(), {})]
     if journal_folder:
         parts.append(("shared_journal", SharedJournal(), {"folder": journal_folder}))
+    if zookeeper:
+        parts.append(("zookeeper", ZooKeeperAnswers(), {"servers": zookeeper}))
     return parts
 
 
@@ -138,6 +143,7 @@ class NodeState(FactBase[NodeSnapshot | None]):
     + tier_dirs: a worker's disk tier folders
     + data_folder: where in each its worker keeps its blocks (``alluxio.worker.data.folder``)
     + journal_folder: a fault-tolerant master's shared journal folder
+    + zookeeper: the ZooKeeper servers a fault-tolerant master asks (``host:port``)
     """
 
     @override
@@ -151,10 +157,11 @@ class NodeState(FactBase[NodeSnapshot | None]):
         tier_dirs: tuple[str, ...] = (),
         data_folder: str = "alluxioworker",
         journal_folder: str = "",
+        zookeeper: tuple[str, ...] = (),
     ) -> str:
-        dirs = tuple(tier_dirs)
+        dirs, zk = tuple(tier_dirs), tuple(zookeeper)
         lists = worker_list_path
-        parts = _parts(install_dir, tarball, master, lists, java, dirs, data_folder, journal_folder)
+        parts = _parts(install_dir, tarball, master, lists, java, dirs, data_folder, journal_folder, zk)
         # The facts that read files get them from one tar (see facts.probe), the rest run as is.
         files = [
             path for _, fact, kwargs in parts if hasattr(fact, "items") for _, path in fact.items(**kwargs)
@@ -186,7 +193,8 @@ class NodeState(FactBase[NodeSnapshot | None]):
         values = {}
         # (the shared journal's folder is in its own output: any name asks for its part)
         journal = "-" if "shared_journal" in sections else ""
-        for name, fact, kwargs in _parts(*paths, master, "", journal_folder=journal):
+        zk = ("-",) if "zookeeper" in sections else ()
+        for name, fact, kwargs in _parts(*paths, master, "", journal_folder=journal, zookeeper=zk):
             if hasattr(fact, "items") and FILES in sections:
                 sections[name] = lines_from_tar("".join(sections[FILES]), fact.items(**kwargs))
             values[name] = fact.process(sections[name]) if sections.get(name) else fact.default()

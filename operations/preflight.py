@@ -51,6 +51,13 @@ def node_ready():
     if refusal := schedule().refusal:
         yield from refuse(f"the cluster: {refusal}; nothing was changed here")
         return
+    if c.fault_tolerant and c.is_master(host.name) and not any(snap.zookeeper.values()):
+        silent = ", ".join(snap.zookeeper) or c.zookeeper
+        yield from refuse(
+            f"{host.name}: no ZooKeeper server answers srvr from here ({silent}), while they do from "
+            "the other masters: this master could not take part in the election; nothing was changed here"
+        )
+        return
     missing = [m for m in snap.tools.missing if m != "rsync"]
     if missing:
         yield from refuse(f"{host.name} lacks: {', '.join(missing)}; install it, then run again")

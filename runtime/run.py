@@ -83,6 +83,7 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
         # every master: whether it serves (a standby does not), and the workers it lists
         worker_list_path=cluster.worker_list_path if cluster.is_master(host.name) else "",
         journal_folder=cluster.journal_folder if cluster.is_master(host.name) else "",
+        zookeeper=cluster.zookeeper_servers if cluster.is_master(host.name) else (),
         java=dict(cluster.env).get("JAVA", ""),
         # a worker's RAM folder (its blocks must fit its size) and disk tier folders
         tier_dirs=(cluster.ram_folder, *(d for _, d, _ in cluster.tier_dirs))

@@ -255,7 +255,13 @@ def _fault_tolerant_masters(
         pending.append(f"the leader lists retired workers ({', '.join(forget)})")
     refusal = ""
     serving = next((v["services"].details.serving for v in verdicts.values() if v.get("services")), ())
-    if len(serving) > 1:
+    seen = [m for m in c.all_masters if m in reachable]
+    if seen and not any(any(reachable[m].zookeeper.values()) for m in seen):
+        refusal = (
+            f"no ZooKeeper server ({c.zookeeper}) answers srvr from {', '.join(seen)}: the masters could "
+            "not elect a leader; start ZooKeeper (the tool does not run it) or fix alluxio_zookeeper"
+        )
+    elif len(serving) > 1:
         refusal = f"{len(serving)} masters serve at once ({', '.join(serving)}): a person must look first"
     elif pending:
         refusal = (

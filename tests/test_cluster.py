@@ -40,6 +40,34 @@ def test_derives_the_posts_files(tarball: Path) -> None:
     assert c.worker_list_path == "/v1/api/master/worker_info_list"
 
 
+def test_fault_tolerant_masters_each_name_themselves_and_share_zookeeper_and_the_journal(
+    tarball: Path,
+) -> None:
+    hosts = [*HOSTS, ("server07", {"ssh_hostname": "10.0.1.12"})]
+    ft = {
+        "alluxio_zookeeper": "server03:2181, 10.0.1.9:2181",
+        "alluxio_journal_folder": "/mnt/shared/journal",
+    }
+    c = make(tarball, hosts=hosts, master=["server08", "server07"], workers=("server06", "server08"), data=ft)
+    assert c.fault_tolerant and c.all_masters == ("server08", "server07") and c.master == "server08"
+    assert c.zookeeper_servers == ("server03:2181", "10.0.1.9:2181")
+    assert c.env_settings_of("server07")["ALLUXIO_MASTER_HOSTNAME"] == "server07"
+    assert c.env_settings_of("server08")["ALLUXIO_MASTER_HOSTNAME"] == "server08"
+    assert "ALLUXIO_MASTER_HOSTNAME" not in c.env_settings_of("server06")  # it asks ZooKeeper
+    assert c.site_properties == {
+        "alluxio.zookeeper.enabled": "true",
+        "alluxio.zookeeper.address": "server03:2181,10.0.1.9:2181",
+        "alluxio.master.journal.folder": "/mnt/shared/journal/",
+        "alluxio.worker.block.heartbeat.timeout.ms": "1000000",  # outlasts a failover
+    }
+    # the operator's own heartbeat timeout wins; one master with ZooKeeper is fault tolerance too
+    own = {**ft, "alluxio_site": {"alluxio.worker.block.heartbeat.timeout.ms": 120000}}
+    one = make(tarball, data=own)
+    assert one.fault_tolerant and one.site_properties["alluxio.worker.block.heartbeat.timeout.ms"] == "120000"
+    # without ZooKeeper: the post's cluster, byte for byte
+    assert not make(tarball).fault_tolerant and make(tarball).masters == ()
+
+
 def _tar(path: Path, top: str, gz: bool = True) -> Path:
     with tarfile.open(path, "w:gz" if gz else "w") as tar:
         data = b"nohup ssh -t ${worker} x\n"

@@ -133,13 +133,18 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
     lab: Lab, tarball: Path, tmp_path: Path
 ) -> None:
     lab.reset()
-    zookeeper = lab.start_zookeeper("server03", tick_ms=TICK_MS)
     hosts = lab.hosts()
     inventory = inventory_variant(
         tmp_path,
         alluxio_master=group({m: hosts[m] for m in MASTERS}),
         alluxio_workers=group({w: hosts[w] for w in POST_WORKERS}),
     )
+    # ZooKeeper not running: refused before anything changes, on any host
+    refused = converge(lab, tarball, *ft_data(f"{hosts['server03']}:2181"), inventory=inventory)
+    assert refused.returncode != 0 and "no ZooKeeper server (10.0.1.8:2181) answers srvr" in refused.stderr
+    for name in POST_WORKERS:
+        assert not (lab.host_dir(name) / "opt" / "alluxio-1.2.0").exists()
+    zookeeper = lab.start_zookeeper("server03", tick_ms=TICK_MS)
     data = ft_data(zookeeper)
     try:
         run = converge(lab, tarball, *data, inventory=inventory).ok()

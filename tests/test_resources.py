@@ -229,3 +229,77 @@ def test_the_files_other_resources_manage_are_theirs_alone() -> None:
         snap.install, entries=entries, digests={**snap.install.digests, "conf/workers": "2" * 64}
     )
     assert resources.install_dir(C, replace(snap, install=install)).in_sync
+
+
+def ft_cluster():  # server08 and server07 masters, with ZooKeeper and a shared journal
+    return C.model_copy(
+        update={
+            "masters": ("server08", "server07"),
+            "zookeeper": "10.0.1.8:2181",
+            "journal_folder": "/mnt/shared/journal/",
+        }
+    )
+
+
+def test_fault_tolerant_masters_one_leads_the_others_stand_by_and_workers_count_on_the_leader() -> None:
+    ft = ft_cluster()
+    leader = CONVERGED["server08"]  # serves: its REST API answered
+    master_jvm = leader.services.master_pids
+    standby = replace(
+        CONVERGED["server07"],
+        services=replace(
+            CONVERGED["server07"].services,
+            master_pids=master_jvm,
+            homes={**CONVERGED["server07"].services.homes, **leader.services.homes},
+        ),
+    )
+    nodes = {**CONVERGED, "server07": standby}
+    assert resources.services(ft, "server08", leader, nodes).actual.startswith("master (leads)")
+    v = resources.services(ft, "server07", standby, nodes)
+    assert v.actual.startswith("master (standby)") and v.in_sync
+    assert resources.services(ft, "server06", CONVERGED["server06"], nodes).in_sync  # live on the leader
+    # the leader killed, the standby serving now: the dead one is named down, workers count on the new one
+    dead = replace(leader, services=replace(leader.services, master_pids=(), listed=None))
+    took_over = replace(standby, services=replace(standby.services, listed=leader.services.listed))
+    after = {**CONVERGED, "server08": dead, "server07": took_over}
+    v = resources.services(ft, "server08", dead, after)
+    assert v.details.down == ("master",) and "master down" in v.actual
+    assert resources.services(ft, "server07", took_over, after).actual.startswith("master (leads)")
+    assert resources.services(ft, "server06", CONVERGED["server06"], after).in_sync
+    # two serving at once: an error on both; none serving: said on the first master
+    both = {**CONVERGED, "server07": took_over}
+    v = resources.services(ft, "server07", took_over, both)
+    assert not v.in_sync and "ERROR: 2 masters serve at once (server08, server07)" in v.actual
+    headless = {**nodes, "server08": replace(leader, services=replace(leader.services, listed=None))}
+    v = resources.services(ft, "server08", headless["server08"], headless)
+    assert not v.in_sync and "no master leads (none serves)" in v.actual
+    assert not resources.services(ft, "server06", CONVERGED["server06"], headless).in_sync
+
+
+def test_a_shared_journal_is_formatted_once_and_never_over_what_may_be_a_journal() -> None:
+    from facts.journal import JournalFolder
+
+    ft = ft_cluster()
+
+    def journal(folder: JournalFolder, releases: tuple[str, ...] = ()) -> resources.Verdict:
+        snap = replace(BARE["server08"], shared_journal=folder)
+        snap = replace(snap, releases=replace(snap.releases, journals=releases))
+        return resources.journal(ft, snap)
+
+    assert journal(JournalFolder("/mnt/shared/journal/", "dir", ("_format_1",), ("BlockMaster",))).in_sync
+    for fresh in (
+        JournalFolder("/mnt/shared/journal/", "missing"),
+        JournalFolder("/mnt/shared/journal/", "dir"),
+    ):
+        assert journal(fresh).details.format
+    written = journal(JournalFolder("/mnt/shared/journal/", "dir", (), ("FileSystemMaster",)))
+    assert (
+        not written.details.format
+        and "holds FileSystemMaster but no format marker" in written.details.refuse_journal
+    )
+    assert written.details.left_alone
+    one_masters = journal(JournalFolder("/mnt/shared/journal/", "missing"), ("alluxio-1.2.0",))
+    assert (
+        "the journal is in /opt/alluxio-1.2.0/journal (one master's): move its contents" in one_masters.actual
+    )
+    assert "not a folder" in journal(JournalFolder("/mnt/shared/journal/", "other")).actual

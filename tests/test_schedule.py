@@ -161,3 +161,26 @@ def test_only_the_previous_release_stays_beside_the_declared_one() -> None:
     with_journal = replace(many, journals=("alluxio-1.1.0",))
     assert old_releases(C, replace(snap, releases=with_journal)).in_sync  # a journal is never removed
     assert old_releases(C, snap).in_sync
+
+
+def test_fault_tolerant_masters_down_start_and_running_ones_are_not_restarted_all_at_once() -> None:
+    ft = C.model_copy(
+        update={"masters": ("server08", "server07"), "zookeeper": "10.0.1.8:2181", "journal_folder": "/j/"}
+    )
+    # ZooKeeper silent from every master: nothing changes anywhere
+    silent = decide(ft, CONVERGED)
+    nobody = "no ZooKeeper server (10.0.1.8:2181) answers srvr from server08, server07: the masters"
+    assert silent.refusal.startswith(nobody)
+    answers = {"10.0.1.8:2181": "standalone"}
+    heard = {n: replace(s, zookeeper=answers) for n, s in CONVERGED.items()}
+    # the recorded cluster has no fault tolerance's keys yet: its running master would have to
+    # restart, which must roll (standbys first, the leader last): refused, not done all at once
+    p = decide(ft, heard)
+    assert p.start_masters == ("server07",)  # its master is down: it starts, any may lead
+    assert p.refusal.startswith("restarting running fault-tolerant masters is not built yet")
+    assert "site keys server08's master reads (alluxio.master.journal.folder" in p.refusal
+    # two masters serving: a person looks first
+    both = {**heard, "server07": replace(heard["server07"], services=heard["server08"].services)}
+    two = "2 masters serve at once (server08, server07): a person must look first"
+    assert decide(ft, both).refusal == two
+    assert decide(C, CONVERGED).refusal == ""  # one master: never
