@@ -2,7 +2,7 @@
 
     pyinfra inventory.py deploy.py --data alluxio_tarball=PATH [--data KEY=VALUE ...]
 
-The hosts are pyinfra groups: the master (exactly one), the workers (the master may be one
+The hosts are pyinfra groups: the master (one; several with ZooKeeper), the workers (the master may be one
 too, as in the post), and hosts that leave (managed, but run no Alluxio daemon: a retired
 worker). ``ssh_hostname`` is the address every node resolves the host to. To declare another
 cluster, edit these lists only. ``server03``, the HDFS namenode, only has to resolve.
@@ -25,6 +25,9 @@ be the same for every host:
     alluxio_site_deliberate       keys of alluxio_site the release does not know, kept anyway
     alluxio_tiers                 storage tiers, e.g. [{"alias": "MEM", "quotas": ["2GB"]},
                                   {"alias": "HDD", "dirs": ["/data/alluxio"], "quotas": ["100GB"]}]
+    alluxio_zookeeper             fault-tolerant masters (several in alluxio_master): ZooKeeper's
+                                  servers, e.g. server03:2181
+    alluxio_journal_folder        fault-tolerant masters: the journal folder they share (a mount)
 
 Connection settings are pyinfra's own (``--ssh-user``, ``--sudo``, ``--data ssh_port=...``).
 The cluster is built and validated from the loaded inventory before any host is contacted.
