@@ -60,9 +60,11 @@ def resolved(names: list[str]) -> dict[str, str]:
     return out
 
 
-def render(cluster: Cluster, version: str, listed: WorkerList) -> tuple[list[str], list[str]]:
+def render(
+    cluster: Cluster, version: str, listed: WorkerList, master: str = ""
+) -> tuple[list[str], list[str]]:
     """The lines to print and the declared workers that are not live."""
-    lines = [f"master {cluster.master}: Alluxio {version}, {len(listed.ages)} worker(s) listed"]
+    lines = [f"master {master or cluster.master}: Alluxio {version}, {len(listed.ages)} worker(s) listed"]
     not_live = []
     for worker in cluster.workers:
         address = cluster.node(worker).address
@@ -94,18 +96,27 @@ def main(inventory_path: str, data: tuple[str, ...]) -> None:
     except InventoryError as error:
         refuse(f"inventory: {error}")
         sys.exit(EXIT_UNDECIDED)
-    base = f"http://{cluster.node(cluster.master).address}:{WEB_PORT}{REST_PREFIX}/master"
-    try:
-        version = str(get(f"{base}/version"))
-        body = json.dumps(get(f"{base}/worker_info_list"))
-    except (OSError, ValueError) as error:  # URLError is an OSError; a body that is no JSON
-        click.echo(f"status: the master {cluster.master} does not answer on {base}: {error}", err=True)
+    # the master, or with fault tolerance the one that serves (the leader: a standby serves nothing)
+    silent: list[str] = []
+    for master in cluster.all_masters:
+        base = f"http://{cluster.node(master).address}:{WEB_PORT}{REST_PREFIX}/master"
+        try:
+            version = str(get(f"{base}/version"))
+            body = json.dumps(get(f"{base}/worker_info_list"))
+            break
+        except (OSError, ValueError) as error:  # URLError is an OSError; a body that is no JSON
+            silent.append(f"the master {master} does not answer on {base}: {error}")
+    else:
+        click.echo("status: " + "; ".join(silent), err=True)
         sys.exit(EXIT_UNDECIDED)
+    if cluster.fault_tolerant:
+        others = [m for m in cluster.all_masters if m != master]
+        click.echo(f"leader: {master}; not serving (standby, or down): {', '.join(others)}")
     ages = parse_worker_ages(body)
     if ages is None:
         click.echo(f"status: {base}/worker_info_list is not a worker list: {body[:200]}", err=True)
         sys.exit(EXIT_UNDECIDED)
-    lines, not_live = render(cluster, version, WorkerList(ages, resolved(list(ages))))
+    lines, not_live = render(cluster, version, WorkerList(ages, resolved(list(ages))), master)
     click.echo("\n".join(lines))
     if not_live:
         click.echo(f"not live: {', '.join(not_live)}", err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -45,3 +47,19 @@ def cluster_of(
         alluxio_workers=group({w: hosts[w] for w in chosen}),
         alluxio_retired=group({r: hosts[r] for r in retired}),
     )
+
+
+FAULT_TOLERANT_MASTERS = ("server08", "server07")  # the post's master first, then a second one
+
+
+def fault_tolerant(folder: Path) -> Path:
+    """The post's cluster with a second master (server07), for ZooKeeper's fault tolerance."""
+    text = (PROJECT / "inventory.py").read_text()
+    addresses = dict(re.findall(r'\("(server\d+)", \{"ssh_hostname": "([0-9.]+)"\}\)', text))
+    return inventory_variant(folder, alluxio_master=group({m: addresses[m] for m in FAULT_TOLERANT_MASTERS}))
+
+
+if __name__ == "__main__":  # python -m bench.inventories fault-tolerant FOLDER (demo.sh --fault-tolerant)
+    if sys.argv[1:2] != ["fault-tolerant"] or len(sys.argv) != 3:
+        sys.exit("usage: python -m bench.inventories fault-tolerant FOLDER")
+    print(fault_tolerant(Path(sys.argv[2])))

@@ -3,7 +3,8 @@
 python -m lab up [--extra N] [--link-rate RATE|none] | down | status | reset [HOST...]
               | run CMD | exec HOST CMD | stop HOST | start HOST | add NAME:IP
               | forward HOST PORT [--local PORT] | floor HOST centos6|centos7|none
-              | replay HOST SECONDS
+              | replay HOST SECONDS | worker-start HOST SECONDS
+              | zookeeper HOST [--tick-ms MS] [--stop]
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     ws = sub.add_parser("worker-start", help="make HOST's demo worker register SECONDS late (0: at once)")
     ws.add_argument("host")
     ws.add_argument("seconds", type=int)
+    zk = sub.add_parser("zookeeper", help="run a real ZooKeeper server on HOST; print its connect string")
+    zk.add_argument("host")
+    zk.add_argument("--tick-ms", type=int, default=2000, help="its tickTime (a session expires in 20)")
+    zk.add_argument("--stop", action="store_true", help="stop it instead")
     args = parser.parse_args(argv)
 
     lab = Lab()
@@ -80,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
             lab.add(name, ip)
         elif args.cmd == "replay":
             lab.set_journal_replay(args.host, args.seconds)
+        elif args.cmd == "zookeeper":
+            if args.stop:
+                lab.stop_zookeeper(args.host)
+            else:
+                print(lab.start_zookeeper(args.host, tick_ms=args.tick_ms))
         elif args.cmd == "worker-start":
             lab.set_worker_start(args.host, args.seconds)
         elif args.cmd == "floor":
