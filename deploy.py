@@ -60,6 +60,7 @@ if master:
     journal.in_place(name="8. The journal is in the release that runs: formatted once, carried over")
 services.retired(name="8. Hosts that are no workers run none")
 services.master_started(name="8. The master runs and serves", when=host.name in todo.start_masters)
+services.masters_rolled(name="8. Masters restart one at a time, the leader last", order=todo.roll_masters)
 services.workers_started(name="8. Workers run, started once the master serves", together=todo.together)
 services.restarted(
     name="8. Workers restart one at a time", rolling=todo.rolling, rejoin=todo.rejoin, _serial=True

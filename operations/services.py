@@ -8,6 +8,7 @@ import shlex
 import time
 
 import gevent
+import gevent.event
 import gevent.lock
 from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
@@ -96,7 +97,8 @@ def stopped(when: bool, why: str = ""):
 def retired():
     """
     On a managed host that is no worker (a retired one, or a master that is no worker): no
-    worker runs and its RAM folder is not mounted; the host's other files stay.
+    worker runs and its RAM folder is not mounted; on a host that is no master (a retired
+    master): no master runs. The host's other files stay.
 
     **Example:**
 
@@ -105,14 +107,15 @@ def retired():
         services.retired(name="Retired hosts run no worker")
     """
     v = verdict("services")
-    if not v.details.retire:
+    if not v.details.retire and not v.details.retire_master:
         host.noop(f"as declared: {v.actual}")
         return
     snap = snapshots((host.name,))[host.name]
     assert snap is not None
     ram = shlex.quote(cluster().ram_folder)
-    commands = [_stop_command(snap, master=False)] if snap.services.worker_pids else []
-    if snap.services.is_mount_point(cluster().ram_folder):
+    worker = v.details.retire and bool(snap.services.worker_pids)
+    commands = [_stop_command(snap, master=v.details.retire_master, worker=worker)]
+    if v.details.retire and snap.services.is_mount_point(cluster().ram_folder):
         commands.append(f"umount {ram}; ! mountpoint -q {ram}")
     yield from changes(commands, why=v)
 
@@ -192,6 +195,121 @@ def master_started(when: bool):
         [*stop, f"{_bin('alluxio-start.sh')} master", serving],
         why=f"the master (re)starts alone, then {who} within {c.master_start_seconds} s: {schedule().why}",
     )
+
+
+@operation()
+def masters_rolled(order: tuple[str, ...]):
+    """
+    Fault-tolerant masters: restart the running masters of ``order`` one at a time, the
+    standbys first and the leader last, so that one failover happens, not N. Each waits for
+    the one before it (the operation runs on every master at once; each takes its turn). A
+    standby is stopped, started, and back when its own log says it started as a standby
+    again. The leader is stopped, a standby takes over (once the old leader's ZooKeeper session
+    has expired, since a 1.2.0 master keeps its lead until then), and it is started again, as a
+    standby. A failed turn stops the roll: the masters after it keep running as they were.
+
+    + order: the plan's ``roll_masters``
+
+    **Example:**
+
+    .. code:: python
+
+        services.masters_rolled(name="Masters restart one at a time", order=schedule.schedule().roll_masters)
+    """
+    c = cluster()
+    if host.name not in order:
+        if c.is_master(host.name):
+            host.noop("its master runs as declared")
+        return
+    turn = order.index(host.name)
+    last = "the leader, last: a standby takes over" if turn == len(order) - 1 else "a standby"
+    if state.is_executing:
+        progress.show(f"masters rolling: {turn + 1} of {len(order)}: {host.name} ({last})")
+    yield from changes(
+        [FunctionCommand(_roll_turn, (order,), {})],
+        why=f"its master restarts, {turn + 1} of {len(order)} ({last}): {schedule().why}",
+    )
+
+
+ROLL = "masters rolled"  # run memo: one AsyncResult per turn of the roll, True when it went well
+
+
+def _roll_turn(state: State, host: Host, order: tuple[str, ...]) -> bool:
+    """This master's turn of the roll: wait for the one before it, restart, hand on."""
+    turns = run_of(state).memo.setdefault(ROLL, [gevent.event.AsyncResult() for _ in order])
+    turn = order.index(host.name)
+    if turn > 0 and not turns[turn - 1].get():
+        logger.error(f"{host.print_prefix}not restarted: the roll stopped at {order[turn - 1]}")
+        turns[turn].set(False)
+        return False
+    try:
+        ok = _restart_master(state, host, leader=turn == len(order) - 1)
+    except Exception:
+        turns[turn].set(False)
+        raise
+    turns[turn].set(ok)
+    return ok
+
+
+def _restart_master(state: State, host: Host, leader: bool) -> bool:
+    """Stop and start this host's master; a leader only once another master leads."""
+    c = cluster()
+    snap = snapshots((host.name,))[host.name]
+    assert snap is not None
+    log = shlex.quote(f"{c.install_dir}/logs/master.log")
+    _, counted = privilege.run(state, host, f"wc -l < {log} 2>/dev/null || echo 0")
+    lines = int((counted.stdout.strip() or "0").split()[0])
+    ok, out = privilege.run(state, host, _stop_command(snap, worker=False))
+    if not ok:
+        logger.error(f"{host.print_prefix}its master did not stop: {out.stderr}")
+        return False
+    if leader and not _await_other_leader(state, host):
+        return False
+    ok, out = privilege.run(state, host, f"{_bin('alluxio-start.sh')} master")
+    if not ok:
+        logger.error(f"{host.print_prefix}its master did not start: {out.stdout}{out.stderr}")
+        return False
+    return _await_standby(state, host, lines)
+
+
+def _await_other_leader(state: State, host: Host) -> bool:
+    """After the leader's stop: wait until another master serves (a failover)."""
+    c = cluster()
+    deadline = time.monotonic() + c.master_start_seconds
+    others = [state.inventory.get_host(m) for m in c.all_masters if m != host.name]
+    waiting = progress.Waiting(f"a standby taking over from {host.name}", c.master_start_seconds)
+    while time.monotonic() < deadline:
+        for other in others:
+            _, output = privilege.run(other.state, other, Services().command(c.worker_list_path))
+            if Services().process(output.stdout_lines).listed is not None:
+                run_of(state).memo[SERVING_SINCE] = time.monotonic()
+                return True
+        waiting.seen("the old leader's ZooKeeper session has not expired yet, or the new leader replays")
+        gevent.sleep(1)
+    logger.error(f"{host.print_prefix}no other master took over within {c.master_start_seconds} s")
+    return False
+
+
+def _await_standby(state: State, host: Host, lines: int) -> bool:
+    """Wait until this host's master, started again, says it runs as a standby (its own log,
+    after its first ``lines`` lines: the 1.x masters log "<master>: Starting standby master."),
+    or serves; fail with its logs if its JVM exits."""
+    c = cluster()
+    log = shlex.quote(f"{c.install_dir}/logs/master.log")
+    check = f"tail -n +{lines + 1} {log} 2>/dev/null | grep -c 'Starting standby master' || true"
+    deadline = time.monotonic() + c.master_start_seconds
+    while time.monotonic() < deadline:
+        _, output = privilege.run(state, host, f"{check}; {Services().command(c.worker_list_path)}")
+        said, *rest = output.stdout_lines or ["0"]
+        now = Services().process(rest)
+        if now.listed is not None or (said.strip().isdigit() and int(said) > 0 and now.master_pids):
+            return True
+        if not now.master_pids:
+            break
+        gevent.sleep(1)
+    _, logs = privilege.run(state, host, _tails_command(c.install_dir, "master"))
+    logger.error(f"{host.print_prefix}its master is not back as a standby; its own logs:\n{logs.stdout}")
+    return False
 
 
 @operation()

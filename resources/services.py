@@ -88,6 +88,10 @@ def services(
             have.append(f"lists retired worker(s) {' '.join(forget)}")
         if unknown:
             have.append(f"lists worker(s) not in the inventory: {' '.join(unknown)}")
+    # a retired master still running would still take part in the election (and might lead)
+    retire_master = not cluster.is_master(name) and bool(s.master_pids)
+    if retire_master:
+        have.append("a master runs here, on no master of the inventory")
     if name in cluster.workers:
         want.append(f"worker from {home} (live on the master: a heartbeat within {LIVE_WITHIN_SECONDS} s)")
         listed = master_snap.services.listed if master_snap else None
@@ -115,6 +119,7 @@ def services(
     details = Details(
         down=tuple(problems),
         retire=retire,
+        retire_master=retire_master,
         forget=forget,
         unknown_workers=unknown,
         silent=silent,
@@ -124,7 +129,7 @@ def services(
     )
     split = len(leaders) > 1 and name in leaders
     headless = cluster.fault_tolerant and not leaders and name == cluster.master
-    drifted = bool(problems or retire or forget or unknown or split or headless)
+    drifted = bool(problems or retire or retire_master or forget or unknown or split or headless)
     status = (
         IN_SYNC
         if not drifted

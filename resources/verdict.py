@@ -72,7 +72,8 @@ class Details:
     kept: tuple[str, ...] = ()
     # services
     down: tuple[str, ...] = ()  # "master", "worker": not running as declared, or not live
-    retire: bool = False
+    retire: bool = False  # a host that is no worker: its worker stops, its RAM folder is unmounted
+    retire_master: bool = False  # a host that is no master runs one: it stops (a retired master)
     forget: tuple[str, ...] = ()  # retired workers the master still lists
     unknown_workers: tuple[str, ...] = ()  # listed, not in the inventory
     silent: bool = False  # the worker runs from here, unheard by the master

@@ -38,6 +38,7 @@ class Schedule:
     switch: bool  # the journal moves to another release (a version change): everything stops first
     start_master: bool  # the master (re)starts, alone, and serves before any worker starts
     start_masters: tuple[str, ...]  # the masters that (re)start: the master, or fault-tolerant ones down
+    roll_masters: tuple[str, ...]  # fault tolerance: running masters restarted one at a time, the leader last
     together: tuple[str, ...]  # workers (re)started at once once the master serves: down, or stopped
     rolling: tuple[str, ...]  # running workers restarted one at a time, each live before the next
     rejoin: tuple[str, ...]  # workers left running while the master restarts: heard from, or restarted
@@ -131,9 +132,12 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     switch = bool(journal.details.carry_from)
 
     refusal = ""
+    roll_masters: tuple[str, ...] = ()
     if c.fault_tolerant:
-        start_masters, master_reasons, refusal = _fault_tolerant_masters(c, verdicts, reachable, stop_first)
-        start_master = bool(start_masters)
+        start_masters, roll_masters, master_reasons, refusal = _fault_tolerant_masters(
+            c, verdicts, reachable, stop_first
+        )
+        start_master = bool(start_masters or roll_masters)
     else:
         master_reasons = _master_reasons(c, verdicts, reachable, stop_first, switch)
         start_master = bool(master_reasons)
@@ -170,7 +174,8 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     together = tuple(w for w in changed if stopped(w) or c.restart == "all")
     rolling = tuple(w for w in changed if w not in together)
     rejoin = tuple(w for w in c.workers if start_master and w in reachable and w not in changed)
-    retire = frozenset(n for n in reachable if verdicts[n]["services"].details.retire)
+    leaving = {n: verdicts[n]["services"].details for n in reachable}
+    retire = frozenset(n for n, d in leaving.items() if d.retire or d.retire_master)
     services_off = any(verdicts[n]["services"].status != IN_SYNC for n in reachable)
     reasons = master_reasons + [r for w in changed for r in workers[w]]
     reasons += [f"retire {n}" for n in sorted(retire)]
@@ -179,6 +184,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         switch=switch,
         start_master=start_master,
         start_masters=start_masters,
+        roll_masters=roll_masters,
         refusal=refusal,
         together=together,
         rolling=rolling,
@@ -229,32 +235,42 @@ def _fault_tolerant_masters(
     verdicts: dict[str, dict[str, Verdict]],
     reachable: dict[str, NodeSnapshot],
     stop_first: frozenset[str],
-) -> tuple[tuple[str, ...], list[str], str]:
-    """Fault-tolerant masters: those down start (any of them may then lead); a change a running
-    master must restart for (its settings, its site keys, its release folder replaced, a version
-    change, a retired worker to forget) is refused for now, since it must roll through the
-    standbys first and the leader last (issue 20's day two), and restarting them all at once
-    leaves the cluster without a leader. Two masters serving at once: refused, a person looks."""
+) -> tuple[tuple[str, ...], tuple[str, ...], list[str], str]:
+    """Fault-tolerant masters: (those that start, those that roll, the reasons, a refusal).
+    Masters down start (any of them may then lead). A running master whose settings or site
+    keys changed restarts one at a time, the standbys first and the leader last, so that one
+    failover happens, not N; the leader also restarts when it lists a retired worker (the
+    standby that takes over starts with no worker list). A version change or a replaced release
+    folder under running masters is refused for now (an upgrade of fault-tolerant masters is
+    not built yet), as are two masters serving at once (a person looks first) and a ZooKeeper
+    no master hears (they could not elect a leader)."""
     # down: no master JVM (one running from another release is a change, below)
     down = tuple(m for m in c.all_masters if m in reachable and not reachable[m].services.master_pids)
+    serving = next((v["services"].details.serving for v in verdicts.values() if v.get("services")), ())
+    leader = serving[0] if len(serving) == 1 else ""
     reasons = [f"{m}: {verdicts[m]['services'].details.master_state}" for m in down]
-    pending: list[str] = []
+    why: dict[str, list[str]] = {}
+    unbuilt: list[str] = []
     for m in c.all_masters:
         snap = reachable.get(m)
         if snap is None or m in down:
             continue
         if keys := env_changes(c, m, snap) - set(WORKER_ONLY_ENV):
-            pending.append(f"{m}'s settings ({', '.join(sorted(keys))})")
+            why.setdefault(m, []).append(f"{m}'s settings ({', '.join(sorted(keys))})")
         if keys := site_changes(c, snap, MASTER):
-            pending.append(f"site keys {m}'s master reads ({', '.join(sorted(keys))})")
+            why.setdefault(m, []).append(f"site keys {m}'s master reads ({', '.join(sorted(keys))})")
         if m in stop_first:
-            pending.append(f"{m}'s release folder is replaced")
+            unbuilt.append(f"{m}'s release folder is replaced")
         if c.install_dir not in snap.services.homes_of(snap.services.master_pids):
-            pending.append(f"{m}'s master runs from another release")
-    if forget := verdicts[c.master]["services"].details.forget:
-        pending.append(f"the leader lists retired workers ({', '.join(forget)})")
+            unbuilt.append(f"{m}'s master runs from another release")
+    if leader and (forget := verdicts[leader]["services"].details.forget):
+        why.setdefault(leader, []).append(f"the leader {leader} forgets {', '.join(forget)}")
+    roll = tuple(sorted(why, key=lambda m: (m == leader, c.all_masters.index(m))))
+    if roll:
+        order = ", ".join(f"{m} (the leader)" if m == leader else m for m in roll)
+        reasons.append(f"masters restart one at a time, the leader last: {order}")
+        reasons += [r for m in roll for r in why[m]]
     refusal = ""
-    serving = next((v["services"].details.serving for v in verdicts.values() if v.get("services")), ())
     seen = [m for m in c.all_masters if m in reachable]
     if seen and not any(any(reachable[m].zookeeper.values()) for m in seen):
         refusal = (
@@ -263,9 +279,8 @@ def _fault_tolerant_masters(
         )
     elif len(serving) > 1:
         refusal = f"{len(serving)} masters serve at once ({', '.join(serving)}): a person must look first"
-    elif pending:
-        refusal = (
-            "restarting running fault-tolerant masters is not built yet (standbys first, the leader "
-            f"last): {'; '.join(pending)}"
-        )
-    return down, reasons, refusal
+    elif unbuilt:
+        refusal = f"upgrading fault-tolerant masters is not built yet: {'; '.join(unbuilt)}"
+    elif roll and not leader:
+        refusal = f"no master leads now: {', '.join(roll)} would restart without a leader to fail over from"
+    return down, roll, reasons, refusal

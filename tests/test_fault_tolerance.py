@@ -7,6 +7,7 @@ workers follow the leader ZooKeeper names."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +17,17 @@ from bench.inventories import group, inventory_variant
 from demo_release import build
 from lab import Lab
 from lab.common import SHARED
-from tests.labutil import POST_WORKERS, converge, drift, fetch, http_status, not_in_sync, ssh, wait_until
+from tests.labutil import (
+    POST_WORKERS,
+    Run,
+    converge,
+    drift,
+    fetch,
+    http_status,
+    not_in_sync,
+    ssh,
+    wait_until,
+)
 
 MASTERS = ("server08", "server07")
 WORKER = "server06"
@@ -186,6 +197,62 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         assert run.changed()["8. The master runs and serves"] == [leader]
         assert leaders(lab) == [standby] and master_pid(lab, leader)
         code, report, _ = drift(lab, tarball, *data, inventory=inventory)
+        assert code == 0 and not not_in_sync(report), report
+
+        # a change every master reads rolls through: the standby first, the leader last
+        change = [*data, "--data", 'alluxio_env={"ALLUXIO_MASTER_JAVA_OPTS": "-Dreconcile.test=roll"}']
+        (leader,) = leaders(lab)
+        (standby,) = [m for m in MASTERS if m != leader]
+        planned = converge(lab, tarball, *change, "--dry", "--diff", inventory=inventory)
+        assert f"masters restart one at a time, the leader last: {standby}, {leader} (the leader)" in (
+            planned.stdout + planned.stderr
+        )
+        samples: list[tuple[float, int]] = []
+        runs: dict[str, Run] = {}
+        thread = threading.Thread(
+            target=lambda: runs.setdefault("run", converge(lab, tarball, *change, inventory=inventory))
+        )
+        thread.start()
+        while thread.is_alive():
+            samples.append((time.monotonic(), len(leaders(lab))))
+            time.sleep(0.2)
+        thread.join()
+        run = runs["run"].ok()
+        assert sorted(run.changed()["8. Masters restart one at a time, the leader last"]) == sorted(MASTERS)
+        assert max(n for _, n in samples) <= 1  # never two serving
+        leaderless, longest = None, 0.0
+        for when, n in samples:
+            if n == 0 and leaderless is None:
+                leaderless = when
+            elif n and leaderless is not None:
+                longest, leaderless = max(longest, when - leaderless), None
+        assert leaderless is None and 0 < longest <= TICK_MS * 20 / 1000 + 6, longest  # one election
+        print(f"roll: no leader for {longest:.1f} s at most (one election: session {TICK_MS * 20} ms)")
+
+        # the leader went last: its new JVM started after the standby's, and the standby leads now
+        def restarted_at(name: str) -> str:
+            log = ssh(lab, name, f"grep 'Starting standby master' {HOME}/logs/master.log | tail -n 1")
+            return log[:23]
+
+        assert restarted_at(standby) < restarted_at(leader)
+        assert leaders(lab) == [standby]
+        wait_until(lambda: live_on(lab, standby) == everyone, "every worker live after the roll", 30)
+        code, report, _ = drift(lab, tarball, *change, inventory=inventory)
+        assert code == 0 and not not_in_sync(report), report
+
+        # the leader retired as a master (it stays a worker): its master stops, the other leads
+        retiring = inventory_variant(
+            tmp_path / "retiring",
+            alluxio_master=group({leader: hosts[leader]}),
+            alluxio_workers=group({w: hosts[w] for w in POST_WORKERS}),
+        )
+        worker_jvm = ssh(lab, standby, "pgrep -f 'java.*alluxio.worker.AlluxioWorke[r]'").strip()
+        run = converge(lab, tarball, *change, inventory=retiring).ok()
+        assert run.changed()["8. Hosts that are no workers run none"] == [standby]
+        assert not master_pid(lab, standby) and leaders(lab) == [leader]
+        assert ssh(lab, standby, "pgrep -f 'java.*alluxio.worker.AlluxioWorke[r]'").strip() == worker_jvm
+        wait_until(lambda: live_on(lab, leader) == everyone, "every worker live on the one master left", 30)
+        code, report, _ = drift(lab, tarball, *change, inventory=retiring)
         assert code == 0 and not not_in_sync(report), report
     finally:
         lab.stop_zookeeper("server03")

@@ -303,3 +303,15 @@ def test_a_shared_journal_is_formatted_once_and_never_over_what_may_be_a_journal
         "the journal is in /opt/alluxio-1.2.0/journal (one master's): move its contents" in one_masters.actual
     )
     assert "not a folder" in journal(JournalFolder("/mnt/shared/journal/", "other")).actual
+
+
+def test_a_master_on_a_host_that_is_no_master_is_retired_and_its_worker_kept() -> None:
+    stray = replace(
+        CONVERGED["server07"],
+        services=replace(
+            CONVERGED["server07"].services, master_pids=CONVERGED["server08"].services.master_pids
+        ),
+    )
+    v = resources.services(C, "server07", stray, {**CONVERGED, "server07": stray})
+    assert v.details.retire_master and not v.details.retire and not v.in_sync
+    assert "a master runs here, on no master of the inventory" in v.actual

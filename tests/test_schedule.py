@@ -173,12 +173,23 @@ def test_fault_tolerant_masters_down_start_and_running_ones_are_not_restarted_al
     assert silent.refusal.startswith(nobody)
     answers = {"10.0.1.8:2181": "standalone"}
     heard = {n: replace(s, zookeeper=answers) for n, s in CONVERGED.items()}
-    # the recorded cluster has no fault tolerance's keys yet: its running master would have to
-    # restart, which must roll (standbys first, the leader last): refused, not done all at once
+    # the recorded cluster has no fault tolerance's keys yet: its running master (the leader)
+    # restarts for them, in the roll; server07's master is down: it starts, and may lead
     p = decide(ft, heard)
-    assert p.start_masters == ("server07",)  # its master is down: it starts, any may lead
-    assert p.refusal.startswith("restarting running fault-tolerant masters is not built yet")
-    assert "site keys server08's master reads (alluxio.master.journal.folder" in p.refusal
+    assert p.start_masters == ("server07",) and p.roll_masters == ("server08",) and not p.refusal
+    assert "masters restart one at a time, the leader last: server08 (the leader)" in p.why
+    assert "site keys server08's master reads (alluxio.master.journal.folder" in p.why
+    # both running with changed settings: the standby first, the leader last
+    own = heard["server07"].services
+    homes = {**own.homes, 4242: C.install_dir}
+    standby = replace(heard["server07"], services=replace(own, listed=None, master_pids=(4242,), homes=homes))
+    p = decide(ft, {**heard, "server07": standby})
+    assert p.roll_masters == ("server07", "server08") and p.start_masters == ()
+    # a version change under running fault-tolerant masters: refused for now
+    upgrade = ft.model_copy(update={"version": "1.3.0"})
+    assert decide(upgrade, {**heard, "server07": standby}).refusal.startswith(
+        "upgrading fault-tolerant masters is not built yet"
+    )
     # two masters serving: a person looks first
     both = {**heard, "server07": replace(heard["server07"], services=heard["server08"].services)}
     two = "2 masters serve at once (server08, server07): a person must look first"
