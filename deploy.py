@@ -58,7 +58,7 @@ release.launcher_patched(name="7. The launcher says ssh -tt")
 services.stopped(name="8. Stop the release being left (a version change)", when=todo.switch, why=todo.why)
 if master:
     journal.in_place(name="8. The journal is in the release that runs: formatted once, carried over")
-services.retired(name="8. Hosts that are no workers run none")
+services.retired(name="8. Hosts run no daemon they are not declared for")
 services.master_started(name="8. The master runs and serves", when=host.name in todo.start_masters)
 services.masters_rolled(name="8. Masters restart one at a time, the leader last", order=todo.roll_masters)
 services.workers_started(name="8. Workers run, started once the master serves", together=todo.together)

@@ -248,7 +248,7 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         )
         worker_jvm = ssh(lab, standby, "pgrep -f 'java.*alluxio.worker.AlluxioWorke[r]'").strip()
         run = converge(lab, tarball, *change, inventory=retiring).ok()
-        assert run.changed()["8. Hosts that are no workers run none"] == [standby]
+        assert run.changed()["8. Hosts run no daemon they are not declared for"] == [standby]
         assert not master_pid(lab, standby) and leaders(lab) == [leader]
         assert ssh(lab, standby, "pgrep -f 'java.*alluxio.worker.AlluxioWorke[r]'").strip() == worker_jvm
         wait_until(lambda: live_on(lab, leader) == everyone, "every worker live on the one master left", 30)
