@@ -1,26 +1,85 @@
-"""Reading the release tarball on the operator's machine, once per run: the one place the
-declaration touches a file (``cluster.declare`` is given this reader)."""
+"""Reading the release tarball on the operator's machine, once per run and once per content:
+the one place the declaration touches a file (``cluster.declare`` is given this reader).
+
+A tarball already read is not read again while it is unchanged: its reading is kept in
+``$XDG_CACHE_HOME/alluxio-reconcile/tarballs/`` (``~/.cache`` by default), keyed by the file's
+device, inode, size, modification time and status-change time (ctime). Any write to the file,
+a rename over it or a ``touch -r`` that restores its mtime changes its ctime, which no user can
+set back; so a reading is reused only for the very same bytes. Were it wrong (a file system
+whose times do not change on writes), the nodes would be compared with the old digest: a
+tarball the nodes do not have is still sent and verified against it, and fails verification
+rather than pass; removing the folder forces a fresh read."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import os
 import tarfile
+import tempfile
 import zlib
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from cluster import InventoryError, Member, Tarball
 from layout import LAUNCHER_PATH
 
+CACHE_FORMAT = 1  # the kept readings' layout: another one is not used
+
 
 def read(path: str, release: str, source: str = "--data") -> Tarball:
-    """The release tarball at ``path`` (on the operator's machine), read in one streaming pass:
-    its digest, every member's type, mode, size and content digest, its launcher; refused,
-    naming ``source``, unless it is a gzip tar of ``release`` with a launcher."""
+    """The release tarball at ``path`` (on the operator's machine): its reading kept from an
+    earlier run while the file is unchanged (see the module's docstring), otherwise read."""
     where = f"{source} alluxio_tarball={path!r}"
     file = Path(path).expanduser()
     if not file.is_file():
         raise InventoryError(f"{where}: no such file")
+    kept, key = _kept(file), _key(file, release)
+    if kept is not None:
+        try:
+            entry = json.loads(kept.read_text())
+            if entry.get("key") == key:
+                return Tarball.model_validate(entry["tarball"])
+        except (OSError, ValueError, KeyError, TypeError, ValidationError):
+            pass  # unreadable or another format: read the tarball
+    tarball = _read(file, release, where)
+    if kept is not None and _key(file, release) == key:  # unchanged while it was read
+        _keep(kept, {"key": key, "tarball": tarball.model_dump(mode="json")})
+    return tarball
+
+
+def _key(file: Path, release: str) -> list[object]:
+    st = file.stat()
+    where = [CACHE_FORMAT, str(file.resolve()), release, st.st_dev, st.st_ino]
+    return [*where, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _kept(file: Path) -> Path | None:
+    """Where the reading of ``file`` is kept (None: no cache folder can be had)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    name = hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:32]
+    return Path(base) / "alluxio-reconcile" / "tarballs" / f"{name}.json"
+
+
+def _keep(kept: Path, entry: dict[str, object]) -> None:
+    """Write the reading atomically; a cache that cannot be written is no cache, not an error."""
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=kept.parent, delete=False, suffix=".part") as out:
+            json.dump(entry, out)
+        os.replace(out.name, kept)
+    except OSError:
+        pass
+
+
+def _read(file: Path, release: str, where: str) -> Tarball:
+    """The tarball read in one streaming pass: its digest, every member's type, mode, size and
+    content digest, its launcher; refused, naming where it was declared, unless it is a gzip
+    tar of ``release`` with a launcher."""
     digest = hashlib.sha256()
     with open(file, "rb") as raw:
         for block in iter(lambda: raw.read(1 << 20), b""):
