@@ -49,7 +49,7 @@ BAD_INVENTORIES = {
     "malformed IP": ({"alluxio_workers": WORKERS_GROUP.replace("10.0.1.12", "10.0.1.312")}, "host server07: ssh_hostname='10.0.1.312': not an IPv4 address"),
     "hostname not a DNS label": ({"alluxio_workers": WORKERS_GROUP.replace('"server07"', '"server_07"')}, "host 'server_07': not a valid DNS label"),
     "no master": ({"alluxio_master": "[]"}, "group alluxio_master: no master declared"),
-    "two masters": ({"alluxio_master": MASTER_GROUP[:-1] + ', ("server06", {"ssh_hostname": "10.0.1.11"})]'}, "group alluxio_master: exactly one master, got server08, server06"),
+    "two masters": ({"alluxio_master": MASTER_GROUP[:-1] + ', ("server06", {"ssh_hostname": "10.0.1.11"})]'}, "group alluxio_master: 2 masters (server08, server06) elect their leader through ZooKeeper: declare alluxio_zookeeper"),
     "master also resolve-only": ({"RESOLVE_ONLY": '{"server08": "10.0.1.8"}'}, "host server08: declared twice (managed and resolve-only)"),
     "no workers": ({"alluxio_workers": "[]"}, "group alluxio_workers: no workers declared"),
 }  # fmt: skip
