@@ -18,10 +18,12 @@ from resources.verdict import (
 
 def serving(cluster: Cluster, nodes: Mapping[str, NodeSnapshot | None]) -> tuple[str, ...]:
     """The masters whose REST API answers: the leader (a 1.2.0 standby serves nothing,
-    section 12); one master's cluster: the master, if it serves."""
-    return tuple(
-        m for m in cluster.all_masters if (s := nodes.get(m)) is not None and s.services.listed is not None
-    )
+    section 12), the declared masters first; with fault tolerance any node's (a master retired
+    there leads until it stops); one master's cluster: the master, if it serves."""
+    names = (*cluster.all_masters, *(n for n in cluster.names if not cluster.is_master(n)))
+    if not cluster.fault_tolerant:
+        names = (cluster.master,)
+    return tuple(n for n in names if (s := nodes.get(n)) is not None and s.services.listed is not None)
 
 
 def lister(cluster: Cluster, nodes: Mapping[str, NodeSnapshot | None]) -> NodeSnapshot | None:

@@ -80,8 +80,11 @@ def read(state: State, host: Host, cluster: Cluster) -> NodeSnapshot | None:
         install_dir=cluster.install_dir,
         tarball=cluster.remote_tarball,
         master=master,
-        # every master: whether it serves (a standby does not), and the workers it lists
-        worker_list_path=cluster.worker_list_path if cluster.is_master(host.name) else "",
+        # every master: whether it serves (a standby does not), and the workers it lists; with
+        # fault tolerance every node (a master retired there may still lead)
+        worker_list_path=cluster.worker_list_path
+        if cluster.is_master(host.name) or cluster.fault_tolerant
+        else "",
         journal_folder=cluster.journal_folder if cluster.is_master(host.name) else "",
         zookeeper=cluster.zookeeper_servers if cluster.is_master(host.name) else (),
         java=dict(cluster.env).get("JAVA", ""),

@@ -152,7 +152,10 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         # a worker the master cannot hear while the master restarts anyway: it may rejoin
         if "worker" in v.details.down and not (v.details.silent and start_master):
             why.append(f"{w}: {v.details.worker_state}")
-        if keys := env_changes(c, w, snap) - set(MASTER_ONLY_ENV):
+        # with fault tolerance a worker asks ZooKeeper for the leader (1.2.0 AbstractMasterClient):
+        # ALLUXIO_MASTER_HOSTNAME (-Dalluxio.master.hostname) is of no effect on it
+        ignored = {"ALLUXIO_MASTER_HOSTNAME"} if c.fault_tolerant else set()
+        if keys := env_changes(c, w, snap) - set(MASTER_ONLY_ENV) - ignored:
             why.append(f"{w}'s settings ({', '.join(sorted(keys))})")
         if keys := site_changes(c, snap, WORKER):
             why.append(f"site keys {w}'s worker reads ({', '.join(sorted(keys))})")
