@@ -33,6 +33,7 @@ from cluster import Cluster, InventoryError
 from facts.node import NodeSnapshot
 from refusal import refuse
 from resources import DRIFTED, IN_SYNC, MISSING_STATUS, UNREACHABLE, cause, node_verdicts
+from resources.services import serving
 from runtime.declaration import build
 from runtime.run import read_all, run_of
 
@@ -58,7 +59,23 @@ def report(
         hosts[name] = {"reachable": snaps.get(name) is not None, "resources": resources}
         if snaps.get(name) is None:
             hosts[name]["why"] = (unreadable or {}).get(name, "could not connect")
-    return {"hosts": hosts, "summary": {status: counts[status] for status in STATUSES}}
+    document: dict[str, Any] = {"hosts": hosts, "summary": {status: counts[status] for status in STATUSES}}
+    if cluster.fault_tolerant:
+        document["masters"] = masters_of(cluster, snaps)
+    return document
+
+
+def masters_of(cluster: Cluster, snaps: dict[str, NodeSnapshot | None]) -> dict[str, list[str]]:
+    """Fault tolerance: which masters serve (the leader; two are an error), stand by, are down."""
+    leads = serving(cluster, snaps)
+    seen = [m for m in cluster.all_masters if snaps.get(m) is not None]
+    running = [m for m in seen if snaps[m].services.master_pids]  # type: ignore[union-attr]
+    return {
+        "serving": list(leads),
+        "standby": [m for m in running if m not in leads],
+        "down": [m for m in seen if m not in running],
+        "unreachable": [m for m in cluster.all_masters if m not in seen],
+    }
 
 
 def exit_code(document: dict[str, Any]) -> int:
@@ -76,6 +93,15 @@ def render_text(document: dict[str, Any], everything: bool = False) -> str:
               "unknown": "no converge recorded here"}  # fmt: skip
     summary = document["summary"]
     out = ["summary: " + ", ".join(f"{summary[s]} {s}" for s in STATUSES)]
+    if masters := document.get("masters"):
+        leads = masters["serving"]
+        lead = (
+            f"{leads[0]} leads" if len(leads) == 1
+            else "ERROR: " + " and ".join(leads) + " serve at once" if leads
+            else "no master leads"
+        )  # fmt: skip
+        rest = [f"{k} {', '.join(v)}" for k, v in masters.items() if k != "serving" and v]
+        out.append("masters: " + "; ".join([lead, *rest]))
     in_sync = []
     for name, entry in document["hosts"].items():
         differs = {r: v for r, v in entry["resources"].items() if v["status"] != IN_SYNC}

@@ -7,6 +7,7 @@ workers follow the leader ZooKeeper names."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -186,6 +187,7 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         assert code == 0 and not not_in_sync(report)
         roles = {m: report["hosts"][m]["resources"]["services"]["actual"] for m in MASTERS}
         assert "(leads)" in roles[leader] and "(standby)" in roles[standby], roles
+        assert report["masters"] == {"serving": [leader], "standby": [standby], "down": [], "unreachable": []}
 
         # the leader's JVM killed: the standby takes over; the report names the dead master
         ssh(lab, leader, f"kill -9 {master_pid(lab, leader)}")
@@ -195,6 +197,12 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         code, report, _ = drift(lab, tarball, *data, inventory=inventory)
         assert not_in_sync(report) == {(leader, "services")}, report
         assert "master down" in report["hosts"][leader]["resources"]["services"]["actual"]
+        assert report["masters"] == {"serving": [standby], "standby": [], "down": [leader], "unreachable": []}
+        text = lab.run(
+            [sys.executable, "drift.py", str(inventory), *release_data(tarball), *data],
+            capture_output=True, text=True, cwd=PROJECT,
+        ).stdout  # fmt: skip
+        assert f"masters: {standby} leads; down {leader}" in text.splitlines()[1], text
         # one converge restarts it as a standby, and does not fight the election
         run = converge(lab, tarball, *data, inventory=inventory).ok()
         assert run.changed()["8. The master runs and serves"] == [leader]
