@@ -12,6 +12,7 @@ from pyinfra.api import operation
 from cluster import Cluster
 from layout import BACKUPS
 from operations.util import changes, cluster, only_on_master, refuse, verdict
+from runtime.schedule import schedule
 
 KEEP_BACKUPS = 5
 
@@ -25,6 +26,21 @@ def backup_command(c: Cluster, release: str) -> str:
     parts = "journal $([ -d " + folder + "/underFSStorage ] && echo underFSStorage)"
     return (
         f"mkdir -p {b} && chmod 700 {b} && f={b}/{name} && tar -czf $f.part -C {folder} {parts} "
+        f'&& mv -f $f.part $f && echo "journal backed up to $f" '
+        f"&& ls -1 {b} | grep -- '-journal.tar.gz$' | sort | head -n -{KEEP_BACKUPS} "
+        f"| while read -r old; do rm -f {b}/$old; done"
+    )
+
+
+def shared_backup_command(c: Cluster, leaving: str) -> str:
+    """Shell: a tar.gz of the shared journal folder in BACKUPS, before the masters leave
+    release ``leaving`` (named and pruned as :func:`backup_command`'s)."""
+    b = shlex.quote(BACKUPS)
+    folder = c.journal_folder.rstrip("/")
+    parent, name = shlex.quote(folder.rpartition("/")[0] or "/"), shlex.quote(folder.rpartition("/")[2])
+    backup = f"$(date -u +%Y%m%dT%H%M%SZ)-{leaving}-journal.tar.gz"
+    return (
+        f"mkdir -p {b} && chmod 700 {b} && f={b}/{backup} && tar -czf $f.part -C {parent} {name} "
         f'&& mv -f $f.part $f && echo "journal backed up to $f" '
         f"&& ls -1 {b} | grep -- '-journal.tar.gz$' | sort | head -n -{KEEP_BACKUPS} "
         f"| while read -r old; do rm -f {b}/$old; done"
@@ -71,6 +87,11 @@ def in_place():
         return
     c = cluster()
     v = verdict("journal")
+    if v.in_sync and c.fault_tolerant and (leaving := schedule().leaving):
+        # the shared journal stays where it is through a version change: backed up first
+        why = f"a version change ({leaving} -> {c.release}): the shared journal stays, backed up first"
+        yield from changes([shared_backup_command(c, leaving)], why=why)
+        return
     if v.in_sync:
         host.noop(f"the journal is {v.desired}; it is never formatted again")
         return

@@ -49,6 +49,7 @@ class Schedule:
     anything_to_change: bool
     why: str
     refusal: str = ""  # why the run changes nothing at all (every node refuses)
+    leaving: str = ""  # fault tolerance: the release the daemons run from before a version change
 
 
 def schedule() -> Schedule:
@@ -133,10 +134,23 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
 
     refusal = ""
     roll_masters: tuple[str, ...] = ()
+    leaving = ""
     if c.fault_tolerant:
+        # a version change: every daemon stops first, every master starts from the new release
+        # (the shared journal stays where it is, backed up); no roll across two releases
+        others = {
+            h
+            for s in reachable.values()
+            for h in s.services.homes_of((*s.services.master_pids, *s.services.worker_pids))
+            if h and h != c.install_dir
+        }
+        leaving = sorted(others)[0].rpartition("/")[2] if others else ""
+        switch = bool(leaving)
         start_masters, roll_masters, master_reasons, refusal = _fault_tolerant_masters(
-            c, verdicts, reachable, stop_first
+            c, verdicts, reachable, stop_first, switch
         )
+        if switch:
+            master_reasons.insert(0, f"version change ({', '.join(sorted(others))} -> {c.install_dir})")
         start_master = bool(start_masters or roll_masters)
     else:
         master_reasons = _master_reasons(c, verdicts, reachable, stop_first, switch)
@@ -177,8 +191,8 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
     together = tuple(w for w in changed if stopped(w) or c.restart == "all")
     rolling = tuple(w for w in changed if w not in together)
     rejoin = tuple(w for w in c.workers if start_master and w in reachable and w not in changed)
-    leaving = {n: verdicts[n]["services"].details for n in reachable}
-    retire = frozenset(n for n, d in leaving.items() if d.retire or d.retire_master)
+    daemons = {n: verdicts[n]["services"].details for n in reachable}
+    retire = frozenset(n for n, d in daemons.items() if d.retire or d.retire_master)
     services_off = any(verdicts[n]["services"].status != IN_SYNC for n in reachable)
     reasons = master_reasons + [r for w in changed for r in workers[w]]
     reasons += [f"retire {n}" for n in sorted(retire)]
@@ -188,6 +202,7 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
         start_master=start_master,
         start_masters=start_masters,
         roll_masters=roll_masters,
+        leaving=leaving,
         refusal=refusal,
         together=together,
         rolling=rolling,
@@ -238,6 +253,7 @@ def _fault_tolerant_masters(
     verdicts: dict[str, dict[str, Verdict]],
     reachable: dict[str, NodeSnapshot],
     stop_first: frozenset[str],
+    switch: bool = False,
 ) -> tuple[tuple[str, ...], tuple[str, ...], list[str], str]:
     """Fault-tolerant masters: (those that start, those that roll, the reasons, a refusal).
     Masters down start (any of them may then lead). A running master whose settings or site
@@ -246,9 +262,14 @@ def _fault_tolerant_masters(
     standby that takes over starts with no worker list). A version change or a replaced release
     folder under running masters is refused for now (an upgrade of fault-tolerant masters is
     not built yet), as are two masters serving at once (a person looks first) and a ZooKeeper
-    no master hears (they could not elect a leader)."""
-    # down: no master JVM (one running from another release is a change, below)
-    down = tuple(m for m in c.all_masters if m in reachable and not reachable[m].services.master_pids)
+    no master hears (they could not elect a leader). A version change (``switch``) stops every
+    daemon first: then every master starts, and none rolls. A master whose release folder is
+    replaced stops first and starts again (any other master may lead meanwhile)."""
+    seen = [m for m in c.all_masters if m in reachable]
+    if switch:
+        down = tuple(seen)
+    else:  # down: no master JVM, or stopped first by this run
+        down = tuple(m for m in seen if not reachable[m].services.master_pids or m in stop_first)
     serving = next((v["services"].details.serving for v in verdicts.values() if v.get("services")), ())
     leader = serving[0] if len(serving) == 1 else ""
     reasons = [f"{m}: {verdicts[m]['services'].details.master_state}" for m in down]
@@ -262,10 +283,8 @@ def _fault_tolerant_masters(
             why.setdefault(m, []).append(f"{m}'s settings ({', '.join(sorted(keys))})")
         if keys := site_changes(c, snap, MASTER):
             why.setdefault(m, []).append(f"site keys {m}'s master reads ({', '.join(sorted(keys))})")
-        if m in stop_first:
-            unbuilt.append(f"{m}'s release folder is replaced")
         if c.install_dir not in snap.services.homes_of(snap.services.master_pids):
-            unbuilt.append(f"{m}'s master runs from another release")
+            unbuilt.append(f"{m}'s master runs from another release")  # (no switch: an unknown one)
     if leader and (forget := verdicts[leader]["services"].details.forget):
         why.setdefault(leader, []).append(f"the leader {leader} forgets {', '.join(forget)}")
     roll = tuple(sorted(why, key=lambda m: (m == leader, c.all_masters.index(m))))
@@ -274,7 +293,6 @@ def _fault_tolerant_masters(
         reasons.append(f"masters restart one at a time, the leader last: {order}")
         reasons += [r for m in roll for r in why[m]]
     refusal = ""
-    seen = [m for m in c.all_masters if m in reachable]
     if seen and not any(any(reachable[m].zookeeper.values()) for m in seen):
         refusal = (
             f"no ZooKeeper server ({c.zookeeper}) answers srvr from {', '.join(seen)}: the masters could "
@@ -283,7 +301,7 @@ def _fault_tolerant_masters(
     elif len(serving) > 1:
         refusal = f"{len(serving)} masters serve at once ({', '.join(serving)}): a person must look first"
     elif unbuilt:
-        refusal = f"upgrading fault-tolerant masters is not built yet: {'; '.join(unbuilt)}"
+        refusal = f"a master runs from a release folder that is not the declared one: {'; '.join(unbuilt)}"
     elif roll and not leader:
         refusal = f"no master leads now: {', '.join(roll)} would restart without a leader to fail over from"
     return down, roll, reasons, refusal

@@ -269,3 +269,45 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         assert code == 0 and not not_in_sync(report), report
     finally:
         lab.stop_zookeeper("server03")
+
+
+def test_an_upgrade_and_a_rollback_of_fault_tolerant_masters_keep_the_shared_journal_in_place(
+    lab: Lab, tmp_path: Path
+) -> None:
+    releases = {v: build(tmp_path / v, version=v) for v in ("1.2.0", "1.3.0")}
+    lab.reset()
+    zookeeper = lab.start_zookeeper("server03", tick_ms=TICK_MS)
+    hosts = lab.hosts()
+    inventory = inventory_variant(
+        tmp_path / "ft",
+        alluxio_master=group({m: hosts[m] for m in MASTERS}),
+        alluxio_workers=group({w: hosts[w] for w in POST_WORKERS}),
+    )
+    data = ft_data(zookeeper)
+    try:
+        converge(lab, releases["1.2.0"], *data, inventory=inventory).ok()
+        ssh(lab, MASTERS[0], f"echo namespace > {JOURNAL}FileSystemMaster/log.out")
+        for version, leaving in (("1.3.0", "1.2.0"), ("1.2.0", "1.3.0")):
+            run = converge(lab, releases[version], *data, inventory=inventory).ok()
+            assert sorted(run.changed()["8. The master runs and serves"]) == sorted(MASTERS)
+            journal_step = "8. The journal is in the release that runs: formatted once, carried over"
+            assert run.changed()[journal_step] == [MASTERS[0]]
+            for m in MASTERS:  # every master from the new release
+                args = ssh(lab, m, f"ps -eo args | grep '[{MASTER_CLASS[0]}]{MASTER_CLASS[1:]}'")
+                assert f"-Dalluxio.home=/opt/alluxio-{version} " in args, args
+            (leader,) = wait_until(lambda: leaders(lab), f"a leader on {version}", 30)
+            wait_until(lambda m=leader: live_on(lab, m) == sorted(POST_WORKERS), f"every worker live on {version}")
+            # the journal where it was, with what it held, and the folder the new leader uses
+            assert ssh(lab, leader, f"cat {JOURNAL}FileSystemMaster/log.out").strip() == "namespace"
+            conf = json.loads(fetch(lab, f"http://{leader}:19999{REST}/configuration"))
+            assert conf["alluxio.master.journal.folder"] == JOURNAL
+            assert fetch(lab, f"http://{leader}:19999{REST}/version").strip() == json.dumps(version)
+            # backed up first, on the first master
+            backups = "/var/backups/alluxio-reconcile"
+            backup = ssh(lab, MASTERS[0], f"ls {backups} | grep -- '-alluxio-{leaving}-journal'").split()[-1]
+            listing = ssh(lab, MASTERS[0], f"tar -tzf {backups}/{backup}")
+            assert "journal/FileSystemMaster/log.out" in listing.split()
+            code, report, _ = drift(lab, releases[version], *data, inventory=inventory)
+            assert code == 0 and not not_in_sync(report), report
+    finally:
+        lab.stop_zookeeper("server03")

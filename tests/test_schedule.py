@@ -185,11 +185,15 @@ def test_fault_tolerant_masters_down_start_and_running_ones_are_not_restarted_al
     standby = replace(heard["server07"], services=replace(own, listed=None, master_pids=(4242,), homes=homes))
     p = decide(ft, {**heard, "server07": standby})
     assert p.roll_masters == ("server07", "server08") and p.start_masters == ()
-    # a version change under running fault-tolerant masters: refused for now
+    # a version change: every daemon stops first, every master and worker starts from the new
+    # release, none rolls; the shared journal stays (backed up by the journal step)
     upgrade = ft.model_copy(update={"version": "1.3.0"})
-    assert decide(upgrade, {**heard, "server07": standby}).refusal.startswith(
-        "upgrading fault-tolerant masters is not built yet"
-    )
+    p = decide(upgrade, {**heard, "server07": standby})
+    assert (p.switch, p.leaving, p.start_masters, p.roll_masters, p.refusal) == (
+        True, "alluxio-1.2.0", ("server08", "server07"), (), ""
+    )  # fmt: skip
+    assert sorted(p.together) == sorted(upgrade.workers) and not p.rolling
+    assert p.why.startswith("version change (/opt/alluxio-1.2.0 -> /opt/alluxio-1.3.0)")
     # two masters serving: a person looks first
     both = {**heard, "server07": replace(heard["server07"], services=heard["server08"].services)}
     two = "2 masters serve at once (server08, server07): a person must look first"
