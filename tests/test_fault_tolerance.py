@@ -296,7 +296,7 @@ def test_an_upgrade_and_a_rollback_of_fault_tolerant_masters_keep_the_shared_jou
                 args = ssh(lab, m, f"ps -eo args | grep '[{MASTER_CLASS[0]}]{MASTER_CLASS[1:]}'")
                 assert f"-Dalluxio.home=/opt/alluxio-{version} " in args, args
             (leader,) = wait_until(lambda: leaders(lab), f"a leader on {version}", 30)
-            wait_until(lambda m=leader: live_on(lab, m) == sorted(POST_WORKERS), f"every worker live on {version}")
+            wait_until(lambda m=leader: live_on(lab, m) == sorted(POST_WORKERS), f"all live on {version}")
             # the journal where it was, with what it held, and the folder the new leader uses
             assert ssh(lab, leader, f"cat {JOURNAL}FileSystemMaster/log.out").strip() == "namespace"
             conf = json.loads(fetch(lab, f"http://{leader}:19999{REST}/configuration"))
