@@ -190,9 +190,14 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
 
     together = tuple(w for w in changed if stopped(w) or c.restart == "all")
     rolling = tuple(w for w in changed if w not in together)
-    rejoin = tuple(w for w in c.workers if start_master and w in reachable and w not in changed)
     daemons = {n: verdicts[n]["services"].details for n in reachable}
     retire = frozenset(n for n, d in daemons.items() if d.retire or d.retire_master)
+    # a leader retired by this run: a failover, which the workers must survive as a restart's
+    # (1.2.0: the new leader numbers workers from 1 again and takes a heartbeat of any id it
+    # gave, so a worker can go on heartbeating under another's id, unlisted)
+    serving_now = next((d.serving for d in daemons.values() if d.serving), ())
+    failover = any(daemons[n].retire_master for n in serving_now if n in daemons)
+    rejoin = tuple(w for w in c.workers if (start_master or failover) and w in reachable and w not in changed)
     services_off = any(verdicts[n]["services"].status != IN_SYNC for n in reachable)
     reasons = master_reasons + [r for w in changed for r in workers[w]]
     reasons += [f"retire {n}" for n in sorted(retire)]

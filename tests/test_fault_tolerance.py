@@ -193,9 +193,16 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         ssh(lab, leader, f"kill -9 {master_pid(lab, leader)}")
         wait_until(lambda: leaders(lab) == [standby], f"{standby} takes over", 60)
         everyone = sorted(POST_WORKERS)
-        wait_until(lambda: live_on(lab, standby) == everyone, "every worker live on the new leader", 30)
+        # 1.2.0's new leader numbers workers from 1 again and takes a heartbeat of any id it has
+        # given (BlockMaster.workerHeartbeat): a worker whose old id went to another heartbeats
+        # on under it, unlisted, until it is restarted. The others register again by themselves.
+        wait_until(lambda: live_on(lab, standby), "workers registering with the new leader", 30)
+        time.sleep(3)  # the heartbeats of a second
+        rejoined = live_on(lab, standby)
+        print(f"failover: {len(rejoined)} of {len(everyone)} workers registered again by themselves")
         code, report, _ = drift(lab, tarball, *data, inventory=inventory)
-        assert not_in_sync(report) == {(leader, "services")}, report
+        stuck = {(w, "services") for w in everyone if w not in rejoined}
+        assert not_in_sync(report) == {(leader, "services")} | stuck, report
         assert "master down" in report["hosts"][leader]["resources"]["services"]["actual"]
         assert report["masters"] == {"serving": [standby], "standby": [], "down": [leader], "unreachable": []}
         text = lab.run(
@@ -207,6 +214,7 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         run = converge(lab, tarball, *data, inventory=inventory).ok()
         assert run.changed()["8. The master runs and serves"] == [leader]
         assert leaders(lab) == [standby] and master_pid(lab, leader)
+        assert live_on(lab, standby) == everyone  # the unlisted ones restarted by the converge
         code, report, _ = drift(lab, tarball, *data, inventory=inventory)
         assert code == 0 and not not_in_sync(report), report
 
