@@ -16,7 +16,7 @@ from pyinfra.api import FunctionCommand, Host, State, StringCommand, operation
 from cluster import Cluster
 from facts.node import NodeSnapshot
 from facts.services import Services, WorkerList, parse_worker_list, worker_list_command
-from operations.util import changes, cluster, explain, only_on_master, snapshots, verdict
+from operations.util import changes, cluster, explain, only_on_master, refuse, snapshots, verdict
 from runtime import privilege, progress
 from runtime.run import run_of
 from runtime.schedule import schedule
@@ -220,6 +220,12 @@ def masters_rolled(order: tuple[str, ...]):
     if host.name not in order:
         if c.is_master(host.name):
             host.noop("its master runs as declared")
+        return
+    if 0 < state.config.PARALLEL < len(order):  # each turn waits in its own greenlet of the pool
+        yield from refuse(
+            f"--parallel {state.config.PARALLEL} is below the {len(order)} masters that restart one "
+            f"at a time (each waits for its turn holding a place in pyinfra's pool): use {len(order)} or more"
+        )
         return
     turn = order.index(host.name)
     last = "the leader, last: a standby takes over" if turn == len(order) - 1 else "a standby"

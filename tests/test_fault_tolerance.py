@@ -275,6 +275,14 @@ def test_bare_hosts_to_fault_tolerant_masters_and_a_dead_leader_restarted_as_a_s
         wait_until(lambda: live_on(lab, leader) == everyone, "every worker live on the one master left", 30)
         code, report, _ = drift(lab, tarball, *change, inventory=retiring)
         assert code == 0 and not not_in_sync(report), report
+
+        # and added again: its master starts as a standby, the leader stays
+        run = converge(lab, tarball, *change, inventory=inventory).ok()
+        assert run.changed()["8. The master runs and serves"] == [standby]
+        assert leaders(lab) == [leader] and master_pid(lab, standby)
+        code, report, _ = drift(lab, tarball, *change, inventory=inventory)
+        assert code == 0 and not not_in_sync(report), report
+        assert report["masters"] == {"serving": [leader], "standby": [standby], "down": [], "unreachable": []}
     finally:
         lab.stop_zookeeper("server03")
 
