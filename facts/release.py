@@ -11,7 +11,7 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from facts.probe import ABSENT, FileState, Item, items_command, parse_probe
-from layout import MARKER, MISSING, launcher_shape
+from layout import FORMAT_PREFIX, MARKER, MISSING, launcher_shape
 from scripts import program
 
 
@@ -190,7 +190,7 @@ class ReleasesState:
     """The release folders beside the declared one, and which hold a journal."""
 
     folders: dict[str, float]  # release folder name -> when its extraction completed (0: never)
-    journals: tuple[str, ...]  # folders holding a formatted journal (journal/_format_*)
+    journals: tuple[str, ...]  # folders holding a formatted journal (its FORMAT_PREFIX marker)
 
 
 class Releases(FactBase[ReleasesState]):
@@ -211,7 +211,7 @@ class Releases(FactBase[ReleasesState]):
             # the shell's globs and expansions, a process only for a completed folder's time
             f'for d in {r}/alluxio-*/; do [ -d "$d" ] || continue; n=${{d%/}}; n=${{n##*/}}; w=0; '
             f'[ -f "$d{MARKER}" ] && w=$(stat -c %Y "$d{MARKER}" 2>/dev/null); echo "folder ${{w:-0}} $n"; '
-            'for j in "$d"journal/_format_*; do [ -e "$j" ] && echo "journal $n"; break; done; done'
+            f'for j in "$d"journal/{FORMAT_PREFIX}*; do [ -e "$j" ] && echo "journal $n"; break; done; done'
         )
 
     @override

@@ -269,31 +269,13 @@ def _restart_master(state: State, host: Host, leader: bool) -> bool:
     if not ok:
         logger.error(f"{host.print_prefix}its master did not stop: {out.stderr}")
         return False
-    if leader and not _await_other_leader(state, host):
+    if leader and _await_leader(state, instead_of=host.name) is None:  # a failover
         return False
     ok, out = privilege.run(state, host, f"{_bin('alluxio-start.sh')} master")
     if not ok:
         logger.error(f"{host.print_prefix}its master did not start: {out.stdout}{out.stderr}")
         return False
     return _await_standby(state, host, lines)
-
-
-def _await_other_leader(state: State, host: Host) -> bool:
-    """After the leader's stop: wait until another master serves (a failover)."""
-    c = cluster()
-    deadline = time.monotonic() + c.master_start_seconds
-    others = [state.inventory.get_host(m) for m in c.all_masters if m != host.name]
-    waiting = progress.Waiting(f"a standby taking over from {host.name}", c.master_start_seconds)
-    while time.monotonic() < deadline:
-        for other in others:
-            _, output = privilege.run(other.state, other, Services().command(c.worker_list_path))
-            if Services().process(output.stdout_lines).listed is not None:
-                run_of(state).memo[SERVING_SINCE] = time.monotonic()
-                return True
-        waiting.seen("the old leader's ZooKeeper session has not expired yet, or the new leader replays")
-        gevent.sleep(1)
-    logger.error(f"{host.print_prefix}no other master took over within {c.master_start_seconds} s")
-    return False
 
 
 def _await_standby(state: State, host: Host, lines: int) -> bool:
@@ -439,16 +421,21 @@ def _leader_serves(state: State, host: Host) -> bool:
     return _await_leader(state) is not None
 
 
-def _await_leader(state: State) -> Host | None:
+def _await_leader(state: State, instead_of: str = "") -> Host | None:
     """Wait (up to ``alluxio_master_start_seconds``) until the master serves (its REST API
-    answers), or with fault tolerance one of the masters (the leader: a standby serves nothing);
-    failing at once, with the masters' own logs, when no master's JVM runs."""
+    answers), or with fault tolerance one of the masters (the leader: a standby serves nothing),
+    another than ``instead_of`` (a leader just stopped: until its ZooKeeper session expires and
+    a standby takes over); failing at once, with the masters' own logs, when no master's JVM runs."""
     c = cluster()
-    masters = [state.inventory.get_host(m) for m in c.all_masters]
+    masters = [state.inventory.get_host(m) for m in c.all_masters if m != instead_of]
     memo = run_of(state).memo
+    if instead_of:  # the workers' rejoin counts from the new leader's start
+        memo.pop(SERVING_SINCE, None)
     deadline = time.monotonic() + c.master_start_seconds
     ft = c.fault_tolerant
     what = f"a leader among {', '.join(c.all_masters)}" if ft else f"the master {c.master} starting"
+    if instead_of:
+        what = f"a standby taking over from {instead_of}"
     waiting = progress.Waiting(what, c.master_start_seconds)
     failed = set(getattr(state, "failed_hosts", ()))
     while True:

@@ -58,29 +58,22 @@ def services(
         others = sorted(h for h in s.homes_of(pids) if h != home)
         return f" from {', '.join(others) or 'an unknown folder'}" if others else ""
 
-    if cluster.is_master(name) and cluster.fault_tolerant:
-        want.append(f"master from {home}, leading or standby (one of {len(cluster.all_masters)} leads)")
+    if cluster.is_master(name):
+        ft = cluster.fault_tolerant
+        many = f", leading or standby (one of {len(cluster.all_masters)} leads)" if ft else ""
+        want.append(f"master from {home}{many}")
         if not s.master_pids:
             have.append("master down")
             problems.append("master")
         else:
-            role = "leads" if name in leaders else "standby"
-            have.append(f"master{elsewhere(s.master_pids)} ({role})")
+            role = (" (leads)" if name in leaders else " (standby)") if ft else ""
+            have.append(f"master{elsewhere(s.master_pids)}{role}")
             if elsewhere(s.master_pids):
                 problems.append("master")
         if len(leaders) > 1 and name in leaders:
             have.append(f"ERROR: {len(leaders)} masters serve at once ({', '.join(leaders)})")
-        if not leaders and name == cluster.master:
+        if ft and not leaders and name == cluster.master:
             have.append("no master leads (none serves)")
-    elif name == cluster.master:
-        want.append(f"master from {home}")
-        if not s.master_pids:
-            have.append("master down")
-            problems.append("master")
-        else:
-            have.append("master" + elsewhere(s.master_pids))
-            if elsewhere(s.master_pids):
-                problems.append("master")
     if name == (leaders[0] if len(leaders) == 1 else cluster.master):
         # listed names as the inventory knows them: a worker registers under its address's name
         declared = s.listed.declared({n.name: n.address for n in cluster.nodes}) if s.listed else {}
