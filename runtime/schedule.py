@@ -264,12 +264,11 @@ def _fault_tolerant_masters(
     Masters down start (any of them may then lead). A running master whose settings or site
     keys changed restarts one at a time, the standbys first and the leader last, so that one
     failover happens, not N; the leader also restarts when it lists a retired worker (the
-    standby that takes over starts with no worker list). A version change or a replaced release
-    folder under running masters is refused for now (an upgrade of fault-tolerant masters is
-    not built yet), as are two masters serving at once (a person looks first) and a ZooKeeper
-    no master hears (they could not elect a leader). A version change (``switch``) stops every
-    daemon first: then every master starts, and none rolls. A master whose release folder is
-    replaced stops first and starts again (any other master may lead meanwhile)."""
+    standby that takes over starts with no worker list). A version change (``switch``) stops
+    every daemon first: then every master starts, and none rolls. A master whose release folder
+    is replaced stops first and starts again (any other master may lead meanwhile). Refused: two
+    masters serving at once (a person looks first), a ZooKeeper no master hears (they could not
+    elect a leader), and a roll with no leader to fail over from."""
     seen = [m for m in c.all_masters if m in reachable]
     if switch:
         down = tuple(seen)
@@ -279,7 +278,6 @@ def _fault_tolerant_masters(
     leader = serving[0] if len(serving) == 1 else ""
     reasons = [f"{m}: {verdicts[m]['services'].details.master_state}" for m in down]
     why: dict[str, list[str]] = {}
-    unbuilt: list[str] = []
     for m in c.all_masters:
         snap = reachable.get(m)
         if snap is None or m in down:
@@ -288,9 +286,7 @@ def _fault_tolerant_masters(
             why.setdefault(m, []).append(f"{m}'s settings ({', '.join(sorted(keys))})")
         if keys := site_changes(c, snap, MASTER):
             why.setdefault(m, []).append(f"site keys {m}'s master reads ({', '.join(sorted(keys))})")
-        if c.install_dir not in snap.services.homes_of(snap.services.master_pids):
-            unbuilt.append(f"{m}'s master runs from another release")  # (no switch: an unknown one)
-    if leader and (forget := verdicts[leader]["services"].details.forget):
+    if c.is_master(leader) and (forget := verdicts[leader]["services"].details.forget):
         why.setdefault(leader, []).append(f"the leader {leader} forgets {', '.join(forget)}")
     roll = tuple(sorted(why, key=lambda m: (m == leader, c.all_masters.index(m))))
     if roll:
@@ -305,8 +301,6 @@ def _fault_tolerant_masters(
         )
     elif len(serving) > 1:
         refusal = f"{len(serving)} masters serve at once ({', '.join(serving)}): a person must look first"
-    elif unbuilt:
-        refusal = f"a master runs from a release folder that is not the declared one: {'; '.join(unbuilt)}"
     elif roll and not leader:
         refusal = f"no master leads now: {', '.join(roll)} would restart without a leader to fail over from"
     return down, roll, reasons, refusal
