@@ -474,8 +474,9 @@ def _check_fault_tolerance(
                 f"{where('alluxio_journal_folder')} alluxio_journal_folder={folder!r}: an absolute "
                 "path of letters, digits, '.', '_' and '-'"
             )
+        root = Cluster.model_fields["install_root"].default.strip("/")
         parts = folder.strip("/").split("/")
-        if parts[0] == "opt" and len(parts) > 1 and parts[1].startswith("alluxio-"):
+        if parts[0] == root and len(parts) > 1 and parts[1].startswith("alluxio-"):
             raise InventoryError(
                 f"{where('alluxio_journal_folder')} alluxio_journal_folder={folder!r}: inside a "
                 "release folder, which an upgrade replaces; give a folder of its own"
