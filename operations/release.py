@@ -72,9 +72,13 @@ def tarball_uploaded():
     Put the release tarball on this node (the master) from the operator's machine.
 
     Behaviour:
-        Sent only when the node has no tarball or one with another sha256. It is uploaded to a
-        ``.part`` file, verified against the local tarball's sha256 and renamed into place, so
-        an interrupted upload never passes for a tarball.
+        Sent only when the node has no tarball or one with another sha256. The upload is the
+        first hop of the chain that takes it to every node that needs it (see
+        runtime/fanout.py): the master passes it on as it arrives, so it crosses the cluster's
+        links once, in about the time of one copy. Every node, the master included, verifies
+        its own copy against the local tarball's sha256 before renaming it into place, so an
+        interrupted upload never passes for a tarball. Where sudo needs a pseudo-terminal
+        (requiretty), it goes by SFTP to a ``.part`` file first and then along the chain.
 
     **Example:**
 
@@ -85,11 +89,65 @@ def tarball_uploaded():
     if not only_on_master():
         return
     c = cluster()
+    if privilege.can_feed(state, host):
+        v = verdict("tarball")
+        if v.in_sync:
+            host.noop(f"{c.remote_tarball} already has {v.desired}")
+            return
+        yield from changes([FunctionCommand(_upload_along_the_chain, (c,), {})], why=v)
+        return
+    # sudo needs a pseudo-terminal here, which would mangle a stream: the tarball goes by SFTP,
+    # and along the chain from the master once it is there
     if not progress.enabled():
         yield from _deliver(c, upload(c.tarball.local_path, _part(c)))
         return
     counted = CountedFile(c.tarball.local_path)  # at a terminal: how much is sent, for progress
     yield from _deliver(c, upload(counted, _part(c)), FunctionCommand(_watch_upload, (c, counted), {}))
+
+
+STALL_SECONDS = 60  # an upload the master accepts nothing of for this long is cut
+
+
+def _upload_along_the_chain(state: State, host: Host, c: Cluster) -> bool:
+    """Stream the tarball from here into the master, which keeps its own copy and passes it
+    on along this run's chain (runtime/fanout.py); the chain's outcome for every node is kept
+    for its own step. True when the master's copy verified."""
+    chain = _chain(state, c)
+    counted = CountedFile(c.tarball.local_path)
+    counted.seek(0)
+    command = chain_command(
+        c.master,
+        chain.targets,
+        {n.name: n.address for n in c.nodes},
+        c.remote_tarball,
+        _chain_part(c),
+        _install_tarball(c, chain=True),
+        SSH_DIR,
+        c.master,
+        c.tarball.size,
+        upload=True,
+    )
+    lines: list[str] = []
+
+    def sizes() -> dict[str, int | None]:
+        partial = {t: _partial_size(state, t, f"{_chain_part(c)}.*") for t in chain.targets}
+        return {host.name: max(0, counted.sent - _unsent(host)), **partial}
+
+    def run(targets: list[str]) -> list[str]:
+        what = f"tarball from here to {host.name}" + (f" and along {len(targets)} nodes" if targets else "")
+        with progress.Stream(what, c.tarball.size, sizes):
+            _, output = privilege.run_fed(state, host, command, counted, STALL_SECONDS)
+        lines.extend([*output.stdout_lines, *output.stderr_lines])
+        return lines
+
+    try:
+        chain.run(run)
+    finally:
+        counted.close()
+    ok, said = chain_outcomes("here", [host.name], lines)[host.name]
+    if not ok:
+        logger.error(f"{host.print_prefix}the tarball did not arrive whole: {said}")
+    return ok
 
 
 def _deliver(
@@ -167,12 +225,12 @@ def _fanout(state: State, c: Cluster) -> Fanout:
     if "fanout" not in memo:
         master = state.inventory.get_host(c.master)
         fanout = Fanout(c.master)
-        if master in state.failed_hosts:
-            fanout.sent.pop(c.master)
         for name, sent in _chain(state, c).sent().items():
             fanout.add_holder(name, sent)
         for name in memo.get("tarball_holders", ()):
             fanout.add_holder(name)
+        if master in state.failed_hosts:  # its copy failed (the chain's source all the same)
+            fanout.sent.pop(c.master)
         memo["fanout"] = fanout
     return memo["fanout"]
 
@@ -259,9 +317,11 @@ def _receive(state: State, host: Host, c: Cluster) -> bool:
 def tarball_distributed():
     """
     Put the release tarball on this node over the cluster network: it leaves the operator's
-    machine once (to the master) and streams from the master along a chain of the nodes that
-    need it, each passing it on while it receives it, so every link carries it once and the
-    copy takes about as long as one, whatever the number of nodes (see runtime/fanout.py).
+    machine once and streams, through the master, along a chain of the nodes that need it,
+    each passing it on while it receives it, so every link carries it once and the copy takes
+    about as long as one, whatever the number of nodes (see runtime/fanout.py). The chain runs
+    in the master's upload; this step takes its outcome (or runs it from the master, when the
+    master had the tarball or got it by SFTP).
 
     Behaviour:
         Sent only when the node has no tarball or one with another sha256; verified against the

@@ -232,6 +232,7 @@ def chain_command(
     ssh_dir: str,
     master: str,
     size: int,
+    upload: bool = False,
 ) -> str:
     """Shell for the master: stream ``path`` (``size`` bytes) from ``source`` (the master, or a
     node that holds it) along ``targets`` (see RELAY). First every hop's key is made here and
@@ -240,7 +241,10 @@ def chain_command(
     :func:`deadline`. However the command ends, a hop key still authorized (its hop never
     linked) is removed and a link that never streamed is closed. Each node writes a file of its
     own beside ``part`` and then runs ``install``, which finds that file in ``$part`` and must
-    fail unless it is the declared tarball."""
+    fail unless it is the declared tarball.
+
+    ``upload``: the tarball is not on the master yet but arrives on this command's stdin (the
+    operator's upload, the chain's first hop; see :func:`_upload_stream`)."""
     nodes = [source, *targets]
     for word in [*nodes, *(addresses[n] for n in nodes[:-1])]:
         if not _PLAIN.match(word):
@@ -272,24 +276,33 @@ def chain_command(
         "t=rsa; ssh -Q key 2>/dev/null | grep -qx ssh-ed25519 && t=ed25519; "
         # however it ends: a hop that never linked has its key removed where it is authorized; a
         # node that linked but never streamed (the chain broke before it) has its link closed
-        f'cleanup() {{ {each_hop}if [ ! -s "$e/l$j" ]; then {ssh} "$h" {remove}; '
+        f'cleanup() {{ b=; {each_hop}if [ ! -s "$e/l$j" ]; then {ssh} "$h" {remove}; '
         'elif ! grep -Eq "^(ok|bad|sent) $p( |$)" "$e/out" 2>/dev/null; then '
-        f'{ssh} "$p" {shlex.quote(close)}; fi < /dev/null > /dev/null 2>&1 & done; wait; rm -rf "$e"; }}; '
-        "trap cleanup EXIT; "
+        f'{ssh} "$p" {shlex.quote(close)}; fi < /dev/null > /dev/null 2>&1 & b="$b $!"; done; waitfor $b; '
+        'rm -rf "$e"; }; '
+        # waits for the jobs named, never for all: an upload may be arriving meanwhile
+        'waitfor() { [ $# -eq 0 ] || wait "$@"; }; '
     )
+    # (uploaded: the master's own partial copy goes too, unless it was installed)
+    start += "trap 'cleanup; rm -f \"$mp\"' EXIT; " if upload else "trap cleanup EXIT; "
     authorize = (
-        f'{each_hop}{{ ssh-keygen -q -t $t -N "" -C "{CHAIN_TAG}-{run}-$j" -f "$e/k$j" < /dev/null '
-        f"&& printf '%s\\n' {line} | {ssh} \"$h\" {shlex.quote(append)} > /dev/null 2>&1; }} & done; wait; "
+        f'b=; {each_hop}{{ ssh-keygen -q -t $t -N "" -C "{CHAIN_TAG}-{run}-$j" -f "$e/k$j" < /dev/null '
+        f'&& printf \'%s\\n\' {line} | {ssh} "$h" {shlex.quote(append)} > /dev/null 2>&1; }} & b="$b $!"; '
+        "done; waitfor $b; "
     )
     link = (
-        f'i=0; {each_hop}{{ {ssh} "$p" {relay} $((j - 1)) link $(kh "$h")" < "$e/k$j" > "$e/a$j" 2>&1; '
-        'grep "^linked" "$e/a$j" > "$e/l$j"; } & '
-        f"i=$((i + 1)); [ $((i % {LINKS_AT_ONCE})) -ne 0 ] || wait; done; wait; "
+        f'i=0; b=; {each_hop}{{ {ssh} "$p" {relay} $((j - 1)) link $(kh "$h")" < "$e/k$j" > "$e/a$j" 2>&1; '
+        'grep "^linked" "$e/a$j" > "$e/l$j"; } & b="$b $!"; '
+        f"i=$((i + 1)); [ $((i % {LINKS_AT_ONCE})) -ne 0 ] || {{ waitfor $b; b=; }}; done; waitfor $b; "
         # why a hop did not link, before anything the stream says about it
         f'{each_hop}[ -s "$e/l$j" ] || echo "lost $h $(grep -v "^linked" "$e/a$j" | sed "s/^lost $h //" '
         "| tr '\\n' ' ' | cut -c1-300)\"; done; "
     )
     limit = deadline(size, len(targets))
+    if upload:
+        receive, stream = _upload_stream(source, targets, path, part, install, ssh, relay, limit)
+        hops_first = authorize + link if targets else ""
+        return start + receive + hops_first + stream + ' > "$e/out"; cat "$e/out"'
     if source == master:
         stream = f'timeout {limit} {ssh} {targets[0]} {relay} 1 stream" < {shlex.quote(path)} 2> "$e/x"'
     else:
@@ -302,6 +315,44 @@ def chain_command(
         f"echo \"lost {targets[0]} $(tr '\\n' ' ' < \"$e/x\" | cut -c1-300)\"; }}"
     )
     return start + authorize + link + stream + ' > "$e/out"; cat "$e/out"'
+
+
+def _upload_stream(
+    master: str, targets: list[str], path: str, part: str, install: str, ssh: str, relay: str, limit: int
+) -> tuple[str, str]:
+    """Shell for the master when the tarball arrives on stdin: (what starts receiving it, first
+    thing, so that the upload goes on while the hops are linked; what streams it on and
+    installs the master's own copy).
+
+    The master writes what arrives to a file of its own beside ``part``; node 1 is sent that
+    file as it grows (``tail --pid``), so a node downstream that stalls never stalls the upload:
+    the master's copy completes and is verified (``install``) whatever the chain does, and the
+    onward stream is cut ``limit`` seconds after the upload ended. Where ``tail`` cannot follow
+    a writer (not GNU's), the verified ``path`` goes on once it is complete."""
+    folder = shlex.quote(part.rpartition("/")[0] or "/")
+    receive = (
+        f"exec 3<&0 < /dev/null; mkdir -p {folder} && mp=$(mktemp {shlex.quote(part)}.XXXXXX) || exit 1; "
+        'cat <&3 > "$mp" & c=$!; exec 3<&-; '
+    )
+    own = (
+        f'wait $c; part=$mp; if ({install}) 2> "$e/i"; then echo "ok {master}"; '
+        f'else rm -f "$mp"; echo "bad {master} $(tr \'\\n\' \' \' < "$e/i" | cut -c1-300)"; fi; '
+    )
+    if not targets:
+        return receive, f"{{ {own}}}"
+    onward = f'timeout 86400 {ssh} {targets[0]} {relay} 1 stream" 2> "$e/x"'
+    stream = (
+        f'{{ if tail --pid=$$ -c 0 /dev/null 2> /dev/null; then tail -c +1 -s 0.2 -f --pid=$c "$mp" '
+        f"| {onward} & o=$!; {own}"
+        f"else {own}{onward} < {shlex.quote(path)} & o=$!; fi; "
+        # the onward stream has its deadline's time once the upload ended (a kill: status 143)
+        f"(sleep {limit}; kill $o) > /dev/null 2>&1 & w=$!; wait $o; rc=$?; kill $w 2> /dev/null; "
+        f'[ $rc -ne 143 ] || echo "lost {targets[0]} the stream took longer than {limit} s after the '
+        f'upload ended (slower than {MIN_RATE >> 20} MiB/s, or stalled)"; '
+        f"[ $rc -eq 0 ] || [ $rc -eq 143 ] || "
+        f"echo \"lost {targets[0]} $(tr '\\n' ' ' < \"$e/x\" | cut -c1-300)\"; }}"
+    )
+    return receive, stream
 
 
 def chain_outcomes(source: str, targets: list[str], lines: list[str]) -> dict[str, tuple[bool, str]]:
@@ -336,9 +387,9 @@ class Chain:
     started: bool = False
     _done: Event = field(default_factory=Event)
 
-    def outcome(self, target: str, run: Callable[[list[str]], list[str]]) -> tuple[bool, str]:
-        """(verified, what went wrong) for ``target``; ``run(targets)`` runs the chain and
-        returns the lines it sent back."""
+    def run(self, run: Callable[[list[str]], list[str]]) -> None:
+        """Run the chain unless it ran: ``run(targets)`` runs it and returns the lines it sent
+        back."""
         if not self.started:
             self.started = True
             try:
@@ -347,6 +398,10 @@ class Chain:
                 self.outcomes = {t: (False, f"the chain failed: {error}") for t in self.targets}
             finally:
                 self._done.set()
+
+    def outcome(self, target: str, run: Callable[[list[str]], list[str]]) -> tuple[bool, str]:
+        """(verified, what went wrong) for ``target``, the chain run first unless it ran."""
+        self.run(run)
         self._done.wait()
         return self.outcomes.get(target, (False, "the chain did not run"))
 

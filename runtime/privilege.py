@@ -12,11 +12,13 @@ host, before anything changes there.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+import gevent
 from pyinfra.api import Host, State, StringCommand
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS, pop_global_arguments
-from pyinfra.connectors.util import CommandOutput
+from pyinfra.connectors.ssh import SSHConnector
+from pyinfra.connectors.util import CommandOutput, make_unix_command_for_host, read_output_buffers
 
 NEEDS_TTY = "you must have a tty to run sudo"
 NEEDS_PASSWORD = "a password is required"
@@ -37,6 +39,58 @@ def run(state: State, host: Host, command: str, **extra: Any) -> tuple[bool, Com
     if not host.connected:
         host.connect(reason="for the cluster", raise_exceptions=True)
     return host.run_shell_command(StringCommand(command), **{**connector_arguments(state, host), **extra})
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1) -> bytes: ...
+
+
+def can_feed(state: State, host: Host) -> bool:
+    """Whether :func:`run_fed` can give a command on ``host`` a byte stream on its stdin: an
+    SSH connection whose commands get no pseudo-terminal (one would mangle the bytes: sudo
+    under requiretty) and no ``su`` (which reads its password from the terminal)."""
+    arguments = connector_arguments(state, host)
+    return (
+        isinstance(host.connector, SSHConnector)
+        and not arguments.get("_get_pty")
+        and not host.data.get("_get_pty")
+        and not arguments.get("_su_user")
+    )
+
+
+def run_fed(
+    state: State, host: Host, command: str, source: Readable, stall: float
+) -> tuple[bool, CommandOutput]:
+    """Run ``command`` on ``host`` as :func:`run` does, with what ``source`` reads on its
+    stdin (see :func:`can_feed`). When the node accepts nothing for ``stall`` seconds the
+    input is cut (end of file), so a stalled node never hangs the run. (pyinfra's own
+    ``_stdin`` writes text lines.)"""
+    if not host.connected:
+        host.connect(reason="for the cluster", raise_exceptions=True)
+    arguments = connector_arguments(state, host)
+    for key in ("_get_pty", "_timeout", "_stdin", "_success_exit_codes"):
+        arguments.pop(key, None)
+    raw = make_unix_command_for_host(state, host, StringCommand(command), **arguments).get_raw_value()
+    transport = host.connector.client.get_transport()  # type: ignore[attr-defined]
+    channel = transport.open_session()
+    channel.exec_command(raw)
+
+    def feed() -> None:
+        try:
+            while data := source.read(1 << 16):
+                with gevent.Timeout(stall):
+                    channel.sendall(data)
+        except (gevent.Timeout, OSError):
+            pass  # the node stopped reading: what it has is checked there, and fails
+        finally:
+            channel.shutdown_write()
+
+    feeder = gevent.spawn(feed)
+    output = read_output_buffers(
+        channel.makefile("rb"), channel.makefile_stderr("rb"), None, False, host.print_prefix
+    )
+    feeder.join()
+    return channel.recv_exit_status() == 0, output
 
 
 def uses_sudo(state: State, host: Host) -> bool:
