@@ -159,15 +159,27 @@ class Cluster(BaseModel):
     def remote_tarball(self) -> str:
         return f"{self.install_root}/{Path(self.tarball.local_path).name}"
 
-    def node(self, name: str) -> Node:
-        return next(n for n in self.nodes if n.name == name)
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Cluster:
+        """A copy, its derived values (``cached_property``) derived again from its own fields:
+        pydantic copies them as they were."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in [n for n, v in vars(type(self)).items() if isinstance(v, cached_property)]:
+            copied.__dict__.pop(name, None)
+        return copied
 
-    @property
+    def node(self, name: str) -> Node:
+        return self._nodes_by_name[name]
+
+    @cached_property  # asked per node and per resource: computed once for a model of many nodes
+    def _nodes_by_name(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(n.name for n in self.nodes)
 
     # ----- desired contents ------------------------------------------------------------
-    @property
+    @cached_property
     def host_entries(self) -> dict[str, str]:
         """Every name that must resolve on every node -> its address."""
         return {n.name: n.address for n in (*self.nodes, *self.resolve_only)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from pyinfra.api import FactBase
 from typing_extensions import override
@@ -20,6 +21,7 @@ class HostsLine:
     names: tuple[str, ...]
 
 
+@lru_cache(maxsize=16)  # every node's file lists every node, and converged they are the same
 def parse_hosts(text: str) -> tuple[HostsLine, ...]:
     """Split hosts-file text into lines: comments, blank lines, CRLF, tabs, several names on a
     line, IPv6 and duplicates are all kept as they are; only entries get an address."""
@@ -40,7 +42,17 @@ class HostsFile:
 
     def resolves(self, name: str) -> str | None:
         """The address ``name`` resolves to here: the first entry naming it, as glibc does."""
-        return next((line.address for line in self.lines if name in line.names), None)
+        return self._first.get(name)
+
+    @cached_property
+    def _first(self) -> dict[str, str]:
+        # one pass, not one per name: every node's file lists every node
+        first: dict[str, str] = {}
+        for line in self.lines:
+            for name in line.names:
+                if line.address is not None:
+                    first.setdefault(name, line.address)
+        return first
 
 
 class EtcHosts(FactBase[HostsFile]):

@@ -32,7 +32,7 @@ from facts.conf import (
 )
 from facts.hosts import EtcHosts, HostsFile
 from facts.journal import JournalFolder, SharedJournal
-from facts.probe import lines_from_tar, tar_command
+from facts.probe import lines_from_tar, tar_command, tar_members
 from facts.release import (
     InstallDir,
     InstallState,
@@ -194,9 +194,10 @@ class NodeState(FactBase[NodeSnapshot | None]):
         # (the shared journal's folder is in its own output: any name asks for its part)
         journal = "-" if "shared_journal" in sections else ""
         zk = ("-",) if "zookeeper" in sections else ()
+        files = tar_members("".join(sections.get(FILES, [])))  # once, for every fact that reads files
         for name, fact, kwargs in _parts(*paths, master, "", journal_folder=journal, zookeeper=zk):
             if hasattr(fact, "items") and FILES in sections:
-                sections[name] = lines_from_tar("".join(sections[FILES]), fact.items(**kwargs))
+                sections[name] = lines_from_tar(files, fact.items(**kwargs))
             values[name] = fact.process(sections[name]) if sections.get(name) else fact.default()
         return NodeSnapshot(**values)
 

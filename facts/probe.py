@@ -103,9 +103,12 @@ def tar_command(paths: list[str]) -> str:
     return f"tar -c -b 1 -f - -P --no-recursion {quoted} 2>/dev/null | base64 -w0; echo"
 
 
-def lines_from_tar(encoded: str, items: list[Item]) -> list[str]:
-    """The lines ``items_command(items)`` would print, from :func:`tar_command`'s output."""
-    members: dict[str, tuple[tarfile.TarInfo, bytes]] = {}
+Members = dict[str, tuple[tarfile.TarInfo, bytes]]
+
+
+def tar_members(encoded: str) -> Members:
+    """:func:`tar_command`'s output, unpacked: path -> (its header, its content)."""
+    members: Members = {}
     try:
         with tarfile.open(fileobj=io.BytesIO(base64.b64decode(encoded.strip() or b"")), mode="r:") as tar:
             for member in tar:
@@ -113,6 +116,13 @@ def lines_from_tar(encoded: str, items: list[Item]) -> list[str]:
                 members["/" + member.name.strip("/")] = (member, data)
     except (tarfile.TarError, binascii.Error):
         pass
+    return members
+
+
+def lines_from_tar(encoded: str | Members, items: list[Item]) -> list[str]:
+    """The lines ``items_command(items)`` would print, from :func:`tar_command`'s output (or
+    its :func:`tar_members`, unpacked once for all the facts that read files)."""
+    members = tar_members(encoded) if isinstance(encoded, str) else encoded
     lines = []
     for kind, path in items:
         found = members.get("/" + path.strip("/"))

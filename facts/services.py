@@ -8,6 +8,7 @@ import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pyinfra.api import FactBase
 from typing_extensions import override
@@ -39,8 +40,22 @@ class WorkerList:
     addresses: dict[str, str] = field(default_factory=dict)
 
     def names_of(self, worker: str, address: str) -> list[str]:
-        """The listed names that are ``worker`` (declared at ``address``)."""
-        return [n for n in self.ages if n == worker or self.addresses.get(n) == address]
+        """The listed names that are ``worker`` (declared at ``address``), in the list's order."""
+        found = {*self._named_at.get(address, ()), *((worker,) if worker in self.ages else ())}
+        return sorted(found, key=self._order.__getitem__)
+
+    @cached_property
+    def _named_at(self) -> dict[str, list[str]]:
+        # asked once per worker: an index, not a scan of every listed worker each time
+        at: dict[str, list[str]] = {}
+        for name, address in self.addresses.items():
+            if name in self.ages:
+                at.setdefault(address, []).append(name)
+        return at
+
+    @cached_property
+    def _order(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.ages)}
 
     def age_of(self, worker: str, address: str) -> int | None:
         """Seconds since the master last heard from ``worker``; None: not listed."""
@@ -54,10 +69,16 @@ class WorkerList:
 
     def declared(self, nodes: dict[str, str]) -> dict[str, str | None]:
         """Each listed name -> the declared host it is (``nodes``: name -> address), or None."""
-        return {
-            n: next((w for w, a in nodes.items() if n == w or self.addresses.get(n) == a), None)
-            for n in self.ages
-        }
+        order = {w: i for i, w in enumerate(nodes)}
+        at: dict[str, str] = {}  # address -> the first node declared there
+        for w, a in nodes.items():
+            at.setdefault(a, w)
+
+        def first(n: str) -> str | None:
+            found = [w for w in (n if n in nodes else None, at.get(self.addresses.get(n, ""))) if w]
+            return min(found, key=order.__getitem__) if found else None
+
+        return {n: first(n) for n in self.ages}
 
 
 @dataclass(frozen=True)

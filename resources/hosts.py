@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cluster import Cluster
-from facts.hosts import parse_hosts
 from facts.node import NodeSnapshot
+from facts.probe import FileState
 from layout import (
     ETC_HOSTS_MODE,
 )
@@ -16,25 +16,42 @@ from resources.verdict import (
     unified,
 )
 
+# The last verdicts, by file: every node's file lists every node, and converged they are alike,
+# so a cluster of N nodes would otherwise weigh N lines N times over, each time it is asked.
+_DECIDED: dict[tuple[int, FileState], tuple[Cluster, Verdict]] = {}
+
 
 def etc_hosts(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     """Every cluster name resolves to its address; every other line stays as it is. A managed
     name on a line with another address is taken off that line (the line goes if it empties)."""
+    key = (id(cluster), snap.etc_hosts.file)
+    if (known := _DECIDED.get(key)) and known[0] is cluster:
+        return known[1]
+    verdict = _decide(cluster, snap)
+    if len(_DECIDED) >= 16:
+        _DECIDED.clear()
+    _DECIDED[key] = (cluster, verdict)
+    return verdict
+
+
+def _decide(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     entries = cluster.host_entries
     text = snap.etc_hosts.file.text or ""
     kept: list[str] = []
-    for line in parse_hosts(text):
+    present: set[str] = set()  # names on the kept lines
+    for line in snap.etc_hosts.lines:
         wrong = [n for n in line.names if n in entries and entries[n] != line.address]
         if not wrong:
             kept.append(line.raw)
+            present.update(line.names)
             continue
         remaining = [n for n in line.names if n not in wrong]
         if remaining:
             eol = line.raw[len(line.raw.rstrip("\r\n")) :]
             comment = line.raw.rstrip("\r\n").partition("#")[2]
             kept.append(f"{line.address}\t{' '.join(remaining)}" + (f"\t#{comment}" if comment else "") + eol)
+            present.update(remaining)
     desired = "".join(kept)
-    present = {n for line in parse_hosts(desired) for n in line.names}
     missing = [(n, a) for n, a in entries.items() if n not in present]
     if missing and desired and not desired.endswith("\n"):
         desired += "\n"

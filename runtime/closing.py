@@ -24,8 +24,9 @@ def lines(state: State) -> list[str]:
     failed: dict[str, str] = {}
     active = set(state.inventory.iter_activated_hosts())
     hosts = [h for h in state.inventory if h in active]  # in the inventory's order
+    order = state.get_op_order()  # (pyinfra sorts every host's operations each time it is asked)
     for host in hosts:
-        for op_hash in state.get_op_order():
+        for op_hash in order:
             if op_hash not in state.ops[host]:
                 continue
             meta = state.ops[host][op_hash].operation_meta

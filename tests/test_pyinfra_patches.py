@@ -59,6 +59,32 @@ def test_the_global_arguments_are_computed_once_and_are_the_same(lightened: obje
     assert operation_module.get_operation_order_from_stack is pyinfra_patches.operation_order_from_stack
 
 
+def test_a_hosts_data_is_what_pyinfra_finds_and_follows_an_assignment(lightened: object) -> None:
+    from pyinfra.api import Config, Inventory, State
+    from pyinfra.api.host import HostData
+
+    inventory = Inventory(
+        ([("n1", {"ssh_port": 2222, "tags": ["a"]}), "n2"], {}),
+        override_data={"_sudo": True},
+        web=(["n2"], {"ssh_port": 2200}),
+    )
+    State(inventory, Config())
+    n1, n2 = inventory.get_host("n1"), inventory.get_host("n2")
+    assert HostData.__getattr__ is pyinfra_patches.host_data_lookup
+    for _ in range(2):  # the second time from what was kept
+        assert (n1.data.ssh_port, n2.data.ssh_port, n1.data._sudo) == (2222, 2200, True)
+        assert n1.data.get("_su_user") is None and not hasattr(n2.data, "nothing")
+    n1.data.tags.append("b")  # a copy, as pyinfra's own: what is kept does not change
+    assert n1.data.tags == ["a"]
+    n1.data._get_pty = True  # an assignment during the run is seen at once
+    n2.data.ssh_port = 22
+    assert n1.data._get_pty is True and n2.data.ssh_port == 22 and n1.data.ssh_port == 2222
+    n2.current_deploy_data = {"deployed": 1}  # a deploy's data defaults, while it runs
+    assert n2.data.deployed == 1
+    n2.current_deploy_data = None
+    assert not hasattr(n2.data, "deployed")
+
+
 def test_unlighten_puts_pyinfras_own_back() -> None:
     pyinfra_patches.lighten()
     pyinfra_patches.unlighten()
@@ -67,6 +93,7 @@ def test_unlighten_puts_pyinfras_own_back() -> None:
         is util.get_operation_order_from_stack
     )
     assert arguments.all_global_arguments is pyinfra_patches._ORIGINAL_ARGUMENTS
+    assert pyinfra_patches.HostData.__getattr__ is pyinfra_patches._ORIGINAL_DATA
 
 
 def test_every_patched_function_is_the_one_read() -> None:
@@ -78,6 +105,7 @@ def test_every_patched_function_is_the_one_read() -> None:
         "pyinfra.api.arguments.all_global_arguments": pyinfra_patches._ORIGINAL_ARGUMENTS,
         "pyinfra.api.state.State.init": State.init,
         "pyinfra.api.host.Host.disconnect": Host.disconnect,
+        "pyinfra.api.host.HostData.__getattr__": pyinfra_patches._ORIGINAL_DATA,
     }
     assert set(targets) == set(pyinfra_patches.SOURCES)
     for name, function in targets.items():
