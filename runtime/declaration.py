@@ -10,7 +10,7 @@ from typing import Any
 
 import tarball
 from cluster import DATA_KEYS, MASTER_GROUP, WORKERS_GROUP, Cluster, InventoryError, declare
-from runtime import pyinfra_patches
+from runtime import limits, pyinfra_patches
 
 _UNSET: Any = object()
 # Why a data key cannot differ per host, where the reason is not obvious
@@ -72,6 +72,8 @@ def validate_before_connecting() -> None:
             current()
         except InventoryError as error:
             raise RefusedError(f"inventory: {error}") from None
+        if why := limits.open_files(len(ctx_state.get().inventory)):
+            raise RefusedError(f"inventory: {why}")
 
     pyinfra_patches.after_init(ctx_state.get(), validate)
 
