@@ -6,6 +6,7 @@ from __future__ import annotations
 import resource
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_in_a_real_process_the_limit_is_raised() -> None:
     assert done.stdout.split() == ["None", str(500 + limits.SPARE)]
 
 
-def test_a_run_whose_hard_limit_is_too_low_is_refused_before_connecting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_whose_hard_limit_is_too_low_is_refused_before_connecting(tmp_path: Path) -> None:
     """The drift report under a hard limit of 60 open files (the post's 3 managed hosts need 67): it
     stops before its first connection, naming the limit."""
     from demo_release import build
@@ -56,11 +57,11 @@ def test_a_run_whose_hard_limit_is_too_low_is_refused_before_connecting(tmp_path
             "inventory.py",
             "--data",
             f"alluxio_tarball={tarball}",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         cwd=PROJECT,
-        timeout=120,  # fmt: skip
+        timeout=120,
     )
     assert done.returncode != 0
     assert "3 hosts need about 67 open files" in done.stderr + done.stdout, done.stderr[-2000:]
