@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def cluster_of(
     hosts: dict[str, str],
     master: str,
     workers: list[str] | None = None,
-    retired: list[str] = (),
+    retired: Sequence[str] = (),
 ) -> Path:
     """An inventory of ``hosts`` (name -> address): ``master`` the master, ``workers`` the
     workers (every host by default, as in the post: the master is a worker too), ``retired``
