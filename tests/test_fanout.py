@@ -246,6 +246,32 @@ def test_a_node_renames_only_a_copy_whose_stream_hashed_and_measured_right(
         assert list(tmp_path.iterdir()) == [stale]  # nothing of this copy is left
 
 
+@pytest.mark.parametrize("received", ["whole", "short"])
+def test_the_master_keeps_an_upload_only_once_its_own_copy_hashed_right(
+    received: str, tmp_path: Path
+) -> None:
+    """The chain's command as the master runs it for an upload (no node after it here), in a
+    real shell, fed on stdin as the operator's connection feeds it: the master's own copy is
+    renamed into place only if it is the declared tarball, and nothing else is left."""
+    data = bytes(range(256)) * 4096
+    model = _model(tmp_path, data)
+    install = release._install_tarball(model, chain=True)
+    command = chain_command(
+        "m", [], {"m": "10.0.0.1"}, model.remote_tarball, release._chain_part(model), install,
+        str(tmp_path / "ssh"), "m", len(data), upload=True,
+    )  # fmt: skip
+    stream = data if received == "whole" else data[: len(data) // 2]  # the connection cut halfway
+    said = subprocess.run(["sh", "-c", command], input=stream, capture_output=True, timeout=60)
+    lines = said.stdout.decode().split()
+    final = Path(model.remote_tarball)
+    if received == "whole":
+        assert lines == ["ok", "m"] and final.read_bytes() == data, said
+        assert sorted(tmp_path.iterdir()) == sorted([final, Path(sidecar(str(final)))])
+    else:
+        assert lines[:2] == ["bad", "m"] and b"tarball corrupted in transfer" in said.stdout, said
+        assert list(tmp_path.iterdir()) == []  # the partial copy is gone
+
+
 def test_a_forced_login_runs_the_receive_step_or_nothing(tmp_path: Path) -> None:
     """A hop key's forced command takes the step its client asks for: "stream" and "link" only;
     "link" removes that hop's own line from authorized_keys and no other."""
