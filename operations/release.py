@@ -115,28 +115,21 @@ def _upload_along_the_chain(state: State, host: Host, c: Cluster) -> bool:
     chain = _chain(state, c)
     counted = CountedFile(c.tarball.local_path)
     counted.seek(0)
-    command = chain_command(
-        c.master,
-        chain.targets,
-        {n.name: n.address for n in c.nodes},
-        c.remote_tarball,
-        _chain_part(c),
-        _install_tarball(c, chain=True),
-        SSH_DIR,
-        c.master,
-        c.tarball.size,
-        upload=True,
-    )
+    command = _chain_command(c, c.master, chain.targets, upload=True)
     lines: list[str] = []
+    failed: list[str] = []
 
     def sizes() -> dict[str, int | None]:
-        partial = {t: _partial_size(state, t, f"{_chain_part(c)}.*") for t in chain.targets}
-        return {host.name: max(0, counted.sent - _unsent(host)), **partial}
+        return {host.name: max(0, counted.sent - _unsent(host)), **_chain_sizes(state, c, chain.targets)}
 
     def run(targets: list[str]) -> list[str]:
         what = f"tarball from here to {host.name}" + (f" and along {len(targets)} nodes" if targets else "")
-        with progress.Stream(what, c.tarball.size, sizes):
-            _, output = privilege.run_fed(state, host, command, counted, STALL_SECONDS)
+        try:
+            with progress.Stream(what, c.tarball.size, sizes):
+                _, output = privilege.run_fed(state, host, command, counted, STALL_SECONDS)
+        except Exception as error:  # the nodes are told by the chain; the master's step says why
+            failed.append(f"the upload failed: {type(error).__name__}: {error}")
+            raise
         lines.extend([*output.stdout_lines, *output.stderr_lines])
         return lines
 
@@ -146,7 +139,7 @@ def _upload_along_the_chain(state: State, host: Host, c: Cluster) -> bool:
         counted.close()
     ok, said = chain_outcomes("here", [host.name], lines)[host.name]
     if not ok:
-        logger.error(f"{host.print_prefix}the tarball did not arrive whole: {said}")
+        logger.error(f"{host.print_prefix}the tarball did not arrive whole: {failed[0] if failed else said}")
     return ok
 
 
@@ -238,26 +231,29 @@ def _fanout(state: State, c: Cluster) -> Fanout:
 def _run_chain(state: State, c: Cluster, source: str, targets: list[str]) -> list[str]:
     """Stream the tarball from ``source`` along ``targets`` (see runtime/fanout.py); the
     lines the chain sent back."""
-    install = _install_tarball(c, chain=True)
-    addresses = {n.name: n.address for n in c.nodes}
-    command = chain_command(
-        source,
-        targets,
-        addresses,
-        c.remote_tarball,
-        _chain_part(c),
-        install,
-        SSH_DIR,
-        c.master,
-        c.tarball.size,
-    )
+    command = _chain_command(c, source, targets)
 
     def sizes() -> dict[str, int | None]:
-        return {t: _partial_size(state, t, f"{_chain_part(c)}.*") for t in targets}
+        return _chain_sizes(state, c, targets)
 
     with progress.Stream(f"tarball from {source} along {len(targets)} nodes", c.tarball.size, sizes):
         _, output = privilege.run(state, state.inventory.get_host(c.master), command)
     return [*output.stdout_lines, *output.stderr_lines]
+
+
+def _chain_command(c: Cluster, source: str, targets: list[str], upload: bool = False) -> str:
+    """The master's shell for this cluster's chain from ``source`` along ``targets``."""
+    addresses = {n.name: n.address for n in c.nodes}
+    install = _install_tarball(c, chain=True)
+    return chain_command(
+        source, targets, addresses, c.remote_tarball, _chain_part(c), install, SSH_DIR, c.master,
+        c.tarball.size, upload=upload,
+    )  # fmt: skip
+
+
+def _chain_sizes(state: State, c: Cluster, targets: list[str]) -> dict[str, int | None]:
+    """How much of the chain's copy each of ``targets`` has (for progress)."""
+    return {t: _partial_size(state, t, f"{_chain_part(c)}.*") for t in targets}
 
 
 def _partial_size(state: State, name: str, pattern: str) -> int | None:
