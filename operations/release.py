@@ -27,6 +27,7 @@ from operations.util import (
     upload_text,
     verdict,
 )
+from resources import Verdict
 from runtime import privilege, progress, schedule
 from runtime.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
 from runtime.run import run_of
@@ -89,20 +90,20 @@ def tarball_uploaded():
     if not only_on_master():
         return
     c = cluster()
+    v = verdict("tarball")  # (the master's first read also finds whether its sudo needs a terminal)
+    if v.in_sync:
+        host.noop(f"{c.remote_tarball} already has {v.desired}")
+        return
     if privilege.can_feed(state, host):
-        v = verdict("tarball")
-        if v.in_sync:
-            host.noop(f"{c.remote_tarball} already has {v.desired}")
-            return
         yield from changes([FunctionCommand(_upload_along_the_chain, (c,), {})], why=v)
         return
     # sudo needs a pseudo-terminal here, which would mangle a stream: the tarball goes by SFTP,
     # and along the chain from the master once it is there
     if not progress.enabled():
-        yield from _deliver(c, upload(c.tarball.local_path, _part(c)))
+        yield from _deliver(c, v, upload(c.tarball.local_path, _part(c)))
         return
     counted = CountedFile(c.tarball.local_path)  # at a terminal: how much is sent, for progress
-    yield from _deliver(c, upload(counted, _part(c)), FunctionCommand(_watch_upload, (c, counted), {}))
+    yield from _deliver(c, v, upload(counted, _part(c)), FunctionCommand(_watch_upload, (c, counted), {}))
 
 
 STALL_SECONDS = 60  # an upload the master accepts nothing of for this long is cut
@@ -144,14 +145,10 @@ def _upload_along_the_chain(state: State, host: Host, c: Cluster) -> bool:
 
 
 def _deliver(
-    c: Cluster, send: PyinfraCommand, watch: FunctionCommand | None = None
+    c: Cluster, v: Verdict, send: PyinfraCommand, watch: FunctionCommand | None = None
 ) -> Iterator[PyinfraCommand | str]:
-    """Unless the node has the tarball: ``send`` it to the ``.part`` file, verify, rename;
+    """``send`` the tarball to the ``.part`` file (``v``: the node's verdict), verify, rename;
     ``watch``ed meanwhile (progress)."""
-    v = verdict("tarball")
-    if v.in_sync:
-        host.noop(f"{c.remote_tarball} already has {v.desired}")
-        return
     if watch is None:
         yield from changes([_prepare(c), send, _install_tarball(c)], why=v)
         return
