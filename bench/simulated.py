@@ -216,39 +216,46 @@ def expand(
     }
     (out / "hosts").mkdir(parents=True, exist_ok=True)
     (out / "unexpected.txt").unlink(missing_ok=True)
-    answers = {master: (recorded / "hosts" / f"{master}.txt").read_text()}
-    worker_text = (recorded / "hosts" / f"{template[0]}.txt").read_text()
-
-    def rewrite(text: str) -> str:
-        return _rewrite_lines(text, template, dropped, workers)
-
-    for name, text in [(master, answers[master]), ("worker", worker_text)]:
-        sections = _sections(text)
-        paths = dict(sections)["paths"]
-        result = []
-        changed: dict[str, bytes] = {}
-        for section, body in sections:
-            if section == "files":
-                encoded, changed = _rewrite_files("".join(body), rewrite)
-                body = [encoded]
-            elif section == "services":
-                listed = [d for d, _ in dropped]
-                body = [
-                    rewritten
-                    for line in body
-                    for rewritten in (
-                        [_rewrite_listed(line, template[0], listed, workers)]
-                        if line.startswith("listed ")
-                        else rewrite(line + "\n").splitlines()
-                    )
-                ]
-            result.append((section, body))
-        result = [(s, _rewrite_install(b, paths[0], changed) if s == "install" else b) for s, b in result]
-        (out / "hosts" / f"{name if name == master else 'worker'}.txt").write_text(_join(result))
-    for worker in workers:
-        (out / "hosts" / f"{worker}.txt").write_bytes((out / "hosts" / "worker.txt").read_bytes())
-    (out / "hosts" / "worker.txt").unlink()
+    answers = recorded / "hosts"
+    rewritten = _rewrite_answer((answers / f"{master}.txt").read_text(), template, dropped, workers)
+    (out / "hosts" / f"{master}.txt").write_text(rewritten)
+    every_worker = _rewrite_answer((answers / f"{template[0]}.txt").read_text(), template, dropped, workers)
+    for worker in workers:  # all alike: the template's answer, the cluster's lists rewritten
+        (out / "hosts" / f"{worker}.txt").write_text(every_worker)
     return workers
+
+
+def _rewrite_answer(
+    text: str, template: tuple[str, str], dropped: list[tuple[str, str]], workers: dict[str, str]
+) -> str:
+    """One recorded answer for the simulated cluster: its files' and services' lines rewritten
+    (see :func:`_rewrite_lines`), the master's list of workers as JSON, the release folder's
+    digests and sizes of the rewritten files made true again."""
+    sections = _sections(text)
+    install_dir = dict(sections)["paths"][0]
+    changed: dict[str, bytes] = {}
+    result = []
+    for section, body in sections:  # the files come before the release folder's listing
+        if section == "files":
+            encoded, changed = _rewrite_files(
+                "".join(body), lambda t: _rewrite_lines(t, template, dropped, workers)
+            )
+            body = [encoded]
+        elif section == "services":
+            listed = [d for d, _ in dropped]
+            body = [
+                new
+                for line in body
+                for new in (
+                    [_rewrite_listed(line, template[0], listed, workers)]
+                    if line.startswith("listed ")
+                    else _rewrite_lines(line + "\n", template, dropped, workers).splitlines()
+                )
+            ]
+        elif section == "install":
+            body = _rewrite_install(body, install_dir, changed)
+        result.append((section, body))
+    return _join(result)
 
 
 def _patch_pyinfra(connector: type[BaseConnector]) -> None:
