@@ -4,6 +4,7 @@ launcher patch)."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import shlex
 import struct
 import termios
@@ -229,10 +230,7 @@ def _run_chain(state: State, c: Cluster, source: str, targets: list[str]) -> lis
     """Stream the tarball from ``source`` along ``targets`` (see runtime/fanout.py); the
     lines the chain sent back."""
     command = _chain_command(c, source, targets)
-
-    def sizes() -> dict[str, int | None]:
-        return _chain_sizes(state, c, targets)
-
+    sizes = functools.partial(_chain_sizes, state, c, targets)
     with progress.Stream(f"tarball from {source} along {len(targets)} nodes", c.tarball.size, sizes):
         _, output = privilege.run(state, state.inventory.get_host(c.master), command)
     return [*output.stdout_lines, *output.stderr_lines]

@@ -49,11 +49,10 @@ def can_feed(state: State, host: Host) -> bool:
     """Whether :func:`run_fed` can give a command on ``host`` a byte stream on its stdin: an
     SSH connection whose commands get no pseudo-terminal (one would mangle the bytes: sudo
     under requiretty) and no ``su`` (which reads its password from the terminal)."""
-    arguments = connector_arguments(state, host)
+    arguments = connector_arguments(state, host)  # (host data such as _get_pty included)
     return (
         isinstance(host.connector, SSHConnector)
         and not arguments.get("_get_pty")
-        and not host.data.get("_get_pty")
         and not arguments.get("_su_user")
     )
 

@@ -66,7 +66,7 @@ _operation = sys.modules["pyinfra.api.operation"]  # the module, not the decorat
 _ORIGINAL_ORDER = util.get_operation_order_from_stack
 _ORIGINAL_ARGUMENTS = arguments.all_global_arguments
 _ORIGINAL_DATA = HostData.__getattr__
-_ABSENT = object()
+_ABSENT, _MISSING = object(), object()  # not looked up yet; looked up, not there
 
 
 class PatchRefusedError(RuntimeError):
@@ -131,11 +131,8 @@ def host_data_lookup(data: HostData, key: str) -> Any:
             raise
         kept[1][key] = value
     elif value is _MISSING:
-        raise AttributeError(f"Host `{data.__dict__['host']}` has no data `{key}`")
+        raise AttributeError(f"Host `{host}` has no data `{key}`")
     return copy(value)
-
-
-_MISSING = object()
 
 
 def lighten() -> None:
