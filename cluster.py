@@ -92,6 +92,7 @@ class Tarball(BaseModel):
     local_path: str
     sha256: str
     size: int
+    tar_size: int  # bytes of the tar inside the gzip
     top: str
     members: tuple[Member, ...]
     launcher: str  # bin/alluxio-workers.sh as shipped

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from cluster import InventoryError, Member, Tarball
 from layout import LAUNCHER_PATH
 
-CACHE_FORMAT = 1  # the kept readings' layout: another one is not used
+CACHE_FORMAT = 2  # the kept readings' layout: another one is not used
 
 
 def read(path: str, release: str, source: str = "--data") -> Tarball:
@@ -88,8 +88,9 @@ def _read(file: Path, release: str, where: str) -> Tarball:
     tops: set[str] = set()
     launcher = ""
     try:
-        # one streaming pass: every member's type, mode, size and content digest
-        with tarfile.open(file, "r|gz") as tar:
+        # one streaming pass: every member's type, mode, size and content digest, and the size
+        # of the tar inside the gzip (what the nodes may unpack of a stream, see runtime/fanout.py)
+        with gzip.open(file) as unzipped, tarfile.open(fileobj=unzipped, mode="r|") as tar:
             for entry in tar:
                 top, _, rest = entry.name.rstrip("/").partition("/")
                 tops.add(top)
@@ -116,6 +117,9 @@ def _read(file: Path, release: str, where: str) -> Tarball:
                         sha256=member_digest,
                     )
                 )
+            while unzipped.read(1 << 20):  # the end-of-archive blocks and the padding
+                pass
+            tar_size = unzipped.tell()
     except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
         raise InventoryError(f"{where}: not a gzip tar archive ({exc})") from None
     if tops != {release}:
@@ -129,6 +133,7 @@ def _read(file: Path, release: str, where: str) -> Tarball:
         local_path=str(file.resolve()),
         sha256=digest.hexdigest(),
         size=file.stat().st_size,
+        tar_size=tar_size,
         top=release,
         members=tuple(members),
         launcher=launcher,

@@ -39,6 +39,7 @@ def cluster(**changes: object) -> Cluster:
         local_path="/build/alluxio-1.2.0-cdh5-bin.tar.gz",
         sha256=recorded["sha256"],
         size=recorded["size"],
+        tar_size=recorded["tar_size"],
         top="alluxio-1.2.0",
         members=tuple(Member(**m) for m in recorded["members"]),
         launcher=launcher,
@@ -119,7 +120,7 @@ def record() -> None:
                 done = lab.exec(name, ["sh", "-c", command])
                 (DATA / scenario / f"{name}.txt").write_text(done.stdout)
         members = [m.model_dump() for m in t.members]
-        document = {"sha256": t.sha256, "size": t.size, "members": members}
+        document = {"sha256": t.sha256, "size": t.size, "tar_size": t.tar_size, "members": members}
         (DATA / "tarball.json").write_text(json.dumps(document, indent=1) + "\n")
 
 
