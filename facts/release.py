@@ -27,6 +27,12 @@ def partial(install_dir: str) -> str:
     return f"{folder}/.{name}.partial"
 
 
+def unpacked(install_dir: str, sha256: str) -> str:
+    """Where a node keeps the release it unpacked from the tarball ``sha256`` as it streamed,
+    once its copy verified (inside the extraction's folder, so a left-over is found as one)."""
+    return f"{partial(install_dir)}/unpacked-{sha256}"
+
+
 @dataclass(frozen=True)
 class TarballState:
     present: bool

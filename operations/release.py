@@ -15,7 +15,7 @@ from pyinfra.api import FunctionCommand, Host, State, operation
 from pyinfra.api.command import PyinfraCommand
 
 from cluster import Cluster
-from facts.release import partial, sidecar
+from facts.release import partial, sidecar, unpacked
 from facts.ssh import SSH_DIR
 from layout import CARRIED_OVER, MANAGED_FILES, MARKER
 from operations.util import (
@@ -30,13 +30,18 @@ from operations.util import (
 )
 from resources import Verdict
 from runtime import privilege, progress, schedule
-from runtime.fanout import PICK_SHA256, Chain, Fanout, chain_command, chain_outcomes, copy_command, receive
+from runtime.fanout import (
+    PICK_SHA256,
+    Chain,
+    Fanout,
+    Unpacking,
+    chain_command,
+    chain_outcomes,
+    copy_command,
+    receive,
+)
 from runtime.run import run_of
 from scripts import program
-
-# What a fresh extraction keeps from the folder it replaces: the cluster's data and the files
-# other steps manage (logs are merged in, see _fresh_extraction).
-RESTORE_LIMIT = 500  # more damaged members than this: extract afresh (a command line has limits)
 
 
 def _part(c: Cluster) -> str:
@@ -51,17 +56,20 @@ def _chain_part(c: Cluster) -> str:
 
 
 def _install_tarball(c: Cluster, chain: bool = False) -> str:
-    """Shell on the node: verify the received copy (its sha256, hashed here) and rename it into
-    place, recording the verified checksum with the file's size and mtime. The copy is the
-    ``.part`` file, or, along the chain, ``$part``: a file of its own beside the ``.chain``
-    name, so that no other session writing there can change what was verified. What the other
-    way, or an interrupted run, left half written goes too."""
+    """Shell on the node: verify the received copy and rename it into place, recording the
+    verified checksum with the file's size and mtime. The copy is the ``.part`` file, hashed
+    here; or, along the chain, ``$part``: a file of its own beside the ``.chain`` name, so that
+    no other session writing there can change what was verified, whose bytes were hashed as
+    they arrived (``$got``) and whose size must be theirs. What the other way, or an
+    interrupted run, left half written goes too."""
     final, record = shlex.quote(c.remote_tarball), shlex.quote(sidecar(c.remote_tarball))
     q = '"$part"' if chain else shlex.quote(_part(c))
     chain_part = shlex.quote(_chain_part(c))
+    want = f"{c.tarball.sha256} {c.tarball.size}"
+    got = f'"$got $(stat -c %s {q})"' if chain else f'"$($sha {q} | cut -d" " -f1) $(stat -c %s {q})"'
     return (
-        f'{PICK_SHA256}; got=$($h {q} | cut -d" " -f1); if [ "$got" != {c.tarball.sha256} ]; then '
-        f'echo "tarball corrupted in transfer (sha256 $got), removed" >&2; rm -f {q}; exit 1; fi; '
+        f'{PICK_SHA256}; got={got}; if [ "$got" != "{want}" ]; then '
+        f'echo "tarball corrupted in transfer (sha256 and size: $got), removed" >&2; rm -f {q}; exit 1; fi; '
         f"chmod 644 {q} && mv -f {q} {final} && "
         f"echo \"{c.tarball.sha256} $(stat -c '%s %Y' {final})\" > {record} && "
         f"rm -f {shlex.quote(_part(c))} {chain_part} {chain_part}.*"
@@ -240,9 +248,10 @@ def _chain_command(c: Cluster, source: str, targets: list[str], upload: bool = F
     """The master's shell for this cluster's chain from ``source`` along ``targets``."""
     addresses = {n.name: n.address for n in c.nodes}
     install = _install_tarball(c, chain=True)
+    unpacking = Unpacking(schedule.schedule().extract_afresh, _unpacked(c), c.tarball.tar_size)
     return chain_command(
         source, targets, addresses, c.remote_tarball, _chain_part(c), install, SSH_DIR, c.master,
-        c.tarball.size, upload=upload,
+        c.tarball.size, upload=upload, unpacking=unpacking,
     )  # fmt: skip
 
 
@@ -385,22 +394,34 @@ def _verify_and_record(c: Cluster, folder: str) -> str:
     )
 
 
+def _unpacked(c: Cluster) -> str:
+    """Where a node keeps the release it unpacked as the tarball streamed (see
+    runtime/fanout.py's Unpacking)."""
+    return unpacked(c.install_dir, c.tarball.sha256)
+
+
 def _fresh_extraction(c: Cluster) -> str:
-    """Shell: extract into a hidden folder, carry over what the running cluster wrote (journal,
-    local under storage, logs) and the managed files, verify and record, then swap it in by
-    renames. At every moment the install path holds either the old folder or the complete new
-    one; an interrupted swap is undone first thing on the next run, so the journal is never lost."""
+    """Shell: extract into a hidden folder (or take the one this tarball was unpacked into as
+    it streamed), carry over what the running cluster wrote (journal, local under storage,
+    logs) and the managed files, verify and record, then swap it in by renames. At every moment
+    the install path holds either the old folder or the complete new one; an interrupted swap
+    is undone first thing on the next run, so the journal is never lost."""
     d, p, t = (
         shlex.quote(c.install_dir),
         shlex.quote(partial(c.install_dir)),
         shlex.quote(c.remote_tarball),
     )
-    new = f"{p}/{shlex.quote(c.release)}"
+    rel = shlex.quote(c.release)
+    new = f"{p}/{rel}"
+    u, kept = shlex.quote(_unpacked(c)), shlex.quote(_unpacked(c).rpartition("/")[2])
     carry = " ".join(CARRIED_OVER)
     return (
         "set -e; "
         f"if [ ! -e {d} ] && [ -d {p}/old ]; then mv {p}/old {d}; fi; "  # undo a half swap
-        f"rm -rf {p}; mkdir -p {p}; tar -xzf {t} -C {p}; chown -R root:root {new}; "
+        # what was unpacked as it streamed, and nothing else of the folder, or a fresh extraction
+        f"if [ -d {u}/{rel} ]; then find {p} -mindepth 1 -maxdepth 1 ! -name {kept} -exec rm -rf {{}} +; "
+        f"mv {u}/{rel} {new}; rmdir {u}; "
+        f"else rm -rf {p}; mkdir -p {p}; tar -xzf {t} -C {p}; fi; chown -R root:root {new}; "
         f"if [ -d {d} ]; then for x in {carry}; do if [ -e {d}/$x ]; then "
         f'rm -rf {new}/$x; mkdir -p "$(dirname {new}/$x)"; cp -a {d}/$x {new}/$x; fi; done; '
         # the daemons' logs join the shipped ones, which stay as shipped
@@ -440,7 +461,7 @@ def extracted():
     d, p = shlex.quote(c.install_dir), shlex.quote(partial(c.install_dir))
     sums = upload_text(_sums_path(c), _expected_sums(c))
     restore = v.details.restore
-    if v.details.fresh or len(restore) > RESTORE_LIMIT:
+    if v.details.fresh:
         yield from changes([*sums, _fresh_extraction(c)], why=v)
         return
     commands: list[PyinfraCommand | str] = []

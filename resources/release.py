@@ -26,6 +26,9 @@ from resources.verdict import (
     unified,
 )
 
+# More damaged members than this: extracted afresh (a command line restoring them has limits).
+RESTORE_LIMIT = 500
+
 
 def tarball(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
     want = cluster.tarball
@@ -120,6 +123,7 @@ def install_dir(cluster: Cluster, snap: NodeSnapshot) -> Verdict:
         path=path,
         declared=marker,
         details=Details(
+            fresh=len(damage) > RESTORE_LIMIT,
             restore=tuple(sorted(damage)),
             chown=bool(owners),
             partial=have.partial,

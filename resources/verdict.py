@@ -48,7 +48,7 @@ class Details:
     # known_hosts
     refused_keys: tuple[str, ...] = ()  # changed host keys, not trusted
     # install_dir
-    fresh: bool = False  # extracted anew (absent, or another release's)
+    fresh: bool = False  # extracted anew (absent, another release's, or too damaged to restore)
     partial: bool = False  # an interrupted extraction's folder is left over
     restore: tuple[str, ...] = ()  # members missing or damaged
     chown: bool = False

@@ -46,6 +46,7 @@ class Schedule:
     ram_folders: dict[str, str]  # each node's ALLUXIO_RAM_FOLDER before the run (a moved one is unmounted)
     check_health: bool  # something (re)starts: wait for every worker to be live
     tarball_chain: tuple[str, ...]  # nodes the tarball streams to from the master, in this order
+    extract_afresh: frozenset[str]  # nodes whose release is extracted anew: they unpack the stream
     anything_to_change: bool
     why: str
     refusal: str = ""  # why the run changes nothing at all (every node refuses)
@@ -221,6 +222,9 @@ def decide(c: Cluster, snaps: dict[str, NodeSnapshot | None]) -> Schedule:
             n
             for n in c.names
             if n != c.master and n in reachable and verdicts[n]["tarball"].status != IN_SYNC
+        ),
+        extract_afresh=frozenset(
+            n for n in c.names if n in reachable and verdicts[n]["install_dir"].details.fresh
         ),
         anything_to_change=any(v.status != IN_SYNC for vs in verdicts.values() for v in vs.values()),
         why="; ".join(reasons) or "nothing restarts",

@@ -19,8 +19,9 @@ import pytest
 
 from bench.inventories import cluster_of
 from demo_release import build
-from facts.release import sidecar
+from facts.release import partial, sidecar
 from lab import Lab, topology
+from layout import MARKER
 from operations import release
 from runtime.fanout import (
     ATTEMPTS,
@@ -35,6 +36,7 @@ from runtime.fanout import (
     deadline,
     receive,
 )
+from tarball import read as read_tarball
 from tests.labutil import MASTER as POST_MASTER
 from tests.labutil import chain_leftovers, converge, host, wait_worker_count
 from tests.recorded import cluster
@@ -270,6 +272,116 @@ def test_the_master_keeps_an_upload_only_once_its_own_copy_hashed_right(
     else:
         assert lines[:2] == ["bad", "m"] and b"tarball corrupted in transfer" in said.stdout, said
         assert list(tmp_path.iterdir()) == []  # the partial copy is gone
+
+
+def _release_tarball(tmp_path: Path, padding: int = 200000) -> tuple[bytes, Path]:
+    """A small release tarball (its top folder the recorded cluster's release), its bytes and
+    where it lies."""
+    top = tmp_path / "src" / C.release
+    (top / "bin").mkdir(parents=True)
+    (top / "bin" / "alluxio-workers.sh").write_text("ssh -t ${worker}\n")
+    (top / "lib.jar").write_bytes(os.urandom(padding))  # incompressible: many gzip blocks
+    (top / "bin" / "alluxio-workers.sh").chmod(0o755)
+    out = tmp_path / "release.tar.gz"
+    subprocess.run(["tar", "-czf", str(out), "-C", str(top.parent), C.release], check=True)
+    return out.read_bytes(), out
+
+
+def _unpacking_model(tmp_path: Path, data: bytes, tar_size: int):  # type: ignore[no-untyped-def]
+    root = tmp_path / "opt"
+    root.mkdir()
+    model = _model(root, data)
+    return model.model_copy(update={"tarball": model.tarball.model_copy(update={"tar_size": tar_size})}), root
+
+
+def _tar_size(path: Path) -> int:
+    return len(subprocess.run(["gzip", "-dc", str(path)], capture_output=True, check=True).stdout)
+
+
+@pytest.mark.parametrize("received", ["whole", "corrupted", "short", "larger than declared"])
+def test_a_node_that_extracts_afresh_unpacks_as_it_streams_and_keeps_it_only_once_verified(
+    received: str, tmp_path: Path
+) -> None:
+    """The relay as the chain's last node, listed to unpack: the release unpacked from its own
+    copy as it grew is kept, renamed to its place, only if that copy verified; an unverified
+    stream's unpacking is removed, and none unpacks more than the declared tar's size."""
+    data, tarball = _release_tarball(tmp_path)
+    size = _tar_size(tarball)
+    model, root = _unpacking_model(tmp_path, data, size // 2 if received == "larger than declared" else size)
+    unpacking = release.Unpacking(frozenset({"me"}), release._unpacked(model), model.tarball.tar_size)
+    install = release._install_tarball(model, chain=True)
+    settings = chain_settings("m", ["me"], release._chain_part(model), install, "/n", "/n", "0123", unpacking)
+    cut = len(data) // 2
+    stream = {"corrupted": data[:cut] + bytes([data[cut] ^ 1]) + data[cut + 1 :], "short": data[:cut]}
+    said = _relay(settings, "1", "stream", stream=stream.get(received, data))
+    stage = Path(release._unpacked(model))
+    if received == "whole":
+        assert said == "ok me", said
+        assert sorted(p.name for p in root.iterdir()) == sorted(
+            [Path(model.remote_tarball).name, Path(sidecar(model.remote_tarball)).name,
+             Path(partial(model.install_dir)).name]
+        )  # fmt: skip
+        assert [p.name for p in stage.parent.iterdir()] == [stage.name]
+        unpacked = stage / C.release
+        assert (unpacked / "lib.jar").read_bytes() == (tmp_path / "src" / C.release / "lib.jar").read_bytes()
+        assert (unpacked / "bin" / "alluxio-workers.sh").stat().st_mode & 0o777 == 0o755
+    elif received == "larger than declared":  # the copy is the tarball; its unpacking stopped short
+        assert said == "ok me", said
+        assert Path(model.remote_tarball).read_bytes() == data
+        assert not stage.parent.exists()
+    else:
+        assert said.startswith("bad me tarball corrupted in transfer"), said
+        assert list(root.iterdir()) == []  # neither the copy nor anything unpacked of it
+
+
+@pytest.mark.parametrize("received", ["whole", "short"])
+def test_the_master_unpacks_an_upload_as_it_arrives_and_keeps_it_only_once_verified(
+    received: str, tmp_path: Path
+) -> None:
+    data, tarball = _release_tarball(tmp_path)
+    model, root = _unpacking_model(tmp_path, data, _tar_size(tarball))
+    unpacking = release.Unpacking(frozenset({"m"}), release._unpacked(model), model.tarball.tar_size)
+    command = chain_command(
+        "m", [], {"m": "10.0.0.1"}, model.remote_tarball, release._chain_part(model),
+        release._install_tarball(model, chain=True), str(tmp_path / "ssh"), "m", len(data),
+        upload=True, unpacking=unpacking,
+    )  # fmt: skip
+    stream = data if received == "whole" else data[: len(data) // 2]
+    said = subprocess.run(["sh", "-c", command], input=stream, capture_output=True, timeout=60)
+    stage = Path(release._unpacked(model))
+    if received == "whole":
+        assert said.stdout.decode().split() == ["ok", "m"], said
+        assert (stage / C.release / "lib.jar").read_bytes() == (
+            tmp_path / "src" / C.release / "lib.jar"
+        ).read_bytes()
+    else:
+        assert said.stdout.decode().split()[:2] == ["bad", "m"], said
+        assert list(root.iterdir()) == []
+
+
+def test_the_extraction_takes_what_was_unpacked_as_it_streamed_and_nothing_else(tmp_path: Path) -> None:
+    """After the chain, a node's fresh extraction (operations/release.py) swaps in the release
+    it unpacked as the tarball streamed, verified file by file, without reading the tarball
+    again; whatever else an interrupted run left in the extraction's folder goes."""
+    data, tarball = _release_tarball(tmp_path)
+    root = tmp_path / "opt"
+    root.mkdir()
+    model = C.model_copy(update={"install_root": str(root), "tarball": read_tarball(str(tarball), C.release)})
+    unpacking = release.Unpacking(frozenset({"me"}), release._unpacked(model), model.tarball.tar_size)
+    install = release._install_tarball(model, chain=True)
+    settings = chain_settings("m", ["me"], release._chain_part(model), install, "/n", "/n", "0123", unpacking)
+    assert _relay(settings, "1", "stream", stream=data) == "ok me"
+    Path(model.remote_tarball).write_bytes(b"not a tarball")  # were it read again, extraction fails
+    left = Path(partial(model.install_dir))
+    (left / C.release).mkdir()  # an interrupted extraction's, and another tarball's unpacking
+    (left / f"unpacked-{'0' * 64}" / C.release).mkdir(parents=True)
+    Path(release._sums_path(model)).write_text(release._expected_sums(model))
+    done = subprocess.run(["sh", "-c", release._fresh_extraction(model)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    installed = Path(model.install_dir)
+    assert (installed / "lib.jar").read_bytes() == (tmp_path / "src" / C.release / "lib.jar").read_bytes()
+    assert (installed / MARKER).read_text().startswith(f"{model.tarball.sha256} {C.release}\n")
+    assert not left.exists()
 
 
 def test_a_forced_login_runs_the_receive_step_or_nothing(tmp_path: Path) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cluster import Cluster
+from cluster import Cluster, Member
 from facts.release import InstallState, ReleasesState
 from facts.services import WorkerList
 from resources import journal, old_releases, services
+from resources import release as resources_release
 from runtime.schedule import decide, env_changes
 from tests.recorded import cluster, snapshots, with_file
 
@@ -199,3 +200,24 @@ def test_fault_tolerant_masters_down_start_and_running_ones_are_not_restarted_al
     two = "2 masters serve at once (server08, server07): a person must look first"
     assert decide(ft, both).refusal == two
     assert decide(C, CONVERGED).refusal == ""  # one master: never
+
+
+def test_the_nodes_whose_release_is_extracted_anew_are_those_that_unpack_the_stream() -> None:
+    """Bare nodes, and a node whose release is too damaged to restore member by member, extract
+    afresh (and so unpack the tarball as it streams); a converged one does not."""
+    assert decide(C, snapshots("bare")).extract_afresh == frozenset(WORKERS)
+    assert decide(C, CONVERGED).extract_afresh == frozenset()
+    snap = CONVERGED["server07"]
+    wrecked = replace(snap, install=replace(snap.install, entries={}))  # every member missing
+    few = {k: v for k, v in (snap.install.entries or {}).items() if k != "bin/alluxio-stop.sh"}
+    one_missing = replace(snap, install=replace(snap.install, entries=few))
+    assert decide(C, {**CONVERGED, "server07": one_missing}).extract_afresh == frozenset()
+    limit = resources_release.RESTORE_LIMIT
+    extra = tuple(
+        Member(path=f"lib/{i}.jar", kind="f", size=1, mode="644", sha256="0" * 64) for i in range(limit)
+    )
+    many = C.model_copy(
+        update={"tarball": C.tarball.model_copy(update={"members": C.tarball.members + extra})}
+    )
+    assert len(many.tarball.members) > limit
+    assert decide(many, {**CONVERGED, "server07": wrecked}).extract_afresh >= {"server07"}
