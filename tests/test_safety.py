@@ -244,15 +244,18 @@ def test_a_tarball_corrupted_after_upload_is_detected_and_replaced(lab: Lab, tar
 
 
 # tar as usual, but one extraction into the hidden folder hangs once extracted, until killed (its
-# PID is that of the sleep it becomes): the extraction step's (from the tarball, -xzf) or the
-# unpacking of the stream as it arrives (-xf -)
+# PID is that of the sleep it becomes): the extraction step's from the tarball (-xzf; the
+# unpacking of the stream fails at once, so that the step has to extract) or the unpacking of the
+# stream as it arrives (-xf -)
 TAR_THAT_HANGS = """#!/bin/sh
 case "$*" in
-  ARGS) /tmp/real-tar "$@"; echo $$ > /tmp/tar-started; exec sleep 600 ;;
+  HANGS) /tmp/real-tar "$@"; echo $$ > /tmp/tar-started; exec sleep 600 ;;
+  FAILS) exit 2 ;;
   *) exec /tmp/real-tar "$@" ;;
 esac
 """
-HANGS = {"the extraction step": "-xzf*.partial*", "the unpacking of the stream": "-xf - *.partial/unpacked-*"}
+STREAM, STEP = "*'-xf - '*.partial/unpacked-*", "*-xzf*.partial*"  # (case patterns)
+HANGS = {"the extraction step": (STEP, STREAM), "the unpacking of the stream": (STREAM, "not-this")}
 
 
 @pytest.mark.parametrize("killed", list(HANGS))
@@ -266,7 +269,9 @@ def test_an_extraction_killed_midway_leaves_the_old_release_in_use(
     converge(lab, tarball).ok()
     old_marker = host(lab, "server06").file(f"{INSTALL}/.alluxio-reconcile").content_string.splitlines()[0]
     newer = build(tmp_path, pad_mb=1)  # the same release, rebuilt: another tarball, a fresh extraction
-    (lab.host_dir("server06") / "tmp" / "tar").write_text(TAR_THAT_HANGS.replace("ARGS", f"*{HANGS[killed]}"))
+    (lab.host_dir("server06") / "tmp" / "tar").write_text(
+        TAR_THAT_HANGS.replace("HANGS", HANGS[killed][0]).replace("FAILS", HANGS[killed][1])
+    )
     lab.exec(
         "server06",
         [
