@@ -84,9 +84,10 @@ class Unpacking:
     ``stage``, only once their copy's hash and size proved it the declared tarball; otherwise
     it is removed. So the extraction overlaps the stream and nothing unverified is used.
 
-    What a stream unpacks is bounded by ``bound``, the declared tar's own size: the bytes of an
-    unverified stream cannot fill a disk by decompressing, and GNU tar keeps every member inside
-    the folder (it refuses ``..`` and absolute names, and makes a link only at the end)."""
+    No more than ``bound`` bytes of tar, the declared tar's own size, are unpacked of any
+    stream, so an unverified one cannot fill a disk by decompressing; and GNU tar keeps every
+    member inside the folder (it refuses ``..`` and absolute names, and makes a link only at the
+    end; tried with GNU tar 1.34)."""
 
     nodes: frozenset[str]
     stage: str
@@ -349,8 +350,10 @@ def chain_command(
         # waits for the jobs named, never for all: an upload may be arriving meanwhile
         'waitfor() { [ $# -eq 0 ] || wait "$@"; }; '
     )
-    # (uploaded: the master's own partial copy goes too, unless it was installed)
-    start += 'trap \'cleanup; rm -rf "$mp" ${u:+"$u"}\' EXIT; ' if upload else "trap cleanup EXIT; "
+    # (uploaded: the master's own partial copy goes too, unless it was installed, and so does
+    # what it unpacked, unless that was kept)
+    own_copy = 'rm -f "$mp"; [ -z "$u" ] || rm -rf "$u"'
+    start += f"trap 'cleanup; {own_copy}' EXIT; " if upload else "trap cleanup EXIT; "
     authorize = (
         f'b=; {each_hop}{{ ssh-keygen -q -t $t -N "" -C "{CHAIN_TAG}-{run}-$j" -f "$e/k$j" < /dev/null '
         f'&& printf \'%s\\n\' {line} | {ssh} "$h" {shlex.quote(append)} > /dev/null 2>&1; }} & b="$b $!"; '
