@@ -4,15 +4,14 @@
 #
 # It runs as `sh -c "$(echo R | base64 -d)" relay CFG I [STEP KH]`: CFG the chain's settings
 # (base64 shell: N, H0..HN, PART, INSTALL, X, UNPACK, UNPACKED, SSH_OPTIONS, K, SOCK, TAG, AK,
-# SRC, sha), I this node's
-# place, STEP what to do; in a forced command the step is the one the client asked for
-# ($SSH_ORIGINAL_COMMAND) and only "link" and "stream" are accepted.
+# SRC, sha), I this node's place, STEP what to do; in a forced command the step is the one the
+# client asked for ($SSH_ORIGINAL_COMMAND) and only "link" and "stream" are accepted.
 # - link, asked by the master: log in to node I+1 with the hop key read from stdin (its host key
 #   checked against KH, base64 known_hosts lines from the master's), keep the connection at SOCK.
 # - link, forced: this hop's key has been used; remove its line (TAG-I) and say "linked".
 # - send, asked by the master on a holder (node 0): stream SRC to node 1 over the link.
 # - stream: what arrives is written to a file of its own beside PART ($part) and hashed ($sha,
-#   through a pipe tee writes) while it streams on to node I+1 over the link; a node listed in X
+#   reading tee's output) while it streams on to node I+1 over the link; a node listed in X
 #   also unpacks that file as it grows (UNPACK). Then INSTALL renames the file into place only
 #   if its hash ($got) and size are the declared tarball's, and only then is the unpacked folder
 #   kept (UNPACKED). One line per node goes back: "ok NAME", "bad NAME why", or "lost NEXT why"
