@@ -413,13 +413,13 @@ def _fresh_extraction(c: Cluster) -> str:
     )
     rel = shlex.quote(c.release)
     new = f"{p}/{rel}"
-    u, kept = shlex.quote(_unpacked(c)), shlex.quote(_unpacked(c).rpartition("/")[2])
+    u, u_name = shlex.quote(_unpacked(c)), shlex.quote(_unpacked(c).rpartition("/")[2])
     carry = " ".join(CARRIED_OVER)
     return (
         "set -e; "
         f"if [ ! -e {d} ] && [ -d {p}/old ]; then mv {p}/old {d}; fi; "  # undo a half swap
         # what was unpacked as it streamed, and nothing else of the folder, or a fresh extraction
-        f"if [ -d {u}/{rel} ]; then find {p} -mindepth 1 -maxdepth 1 ! -name {kept} -exec rm -rf {{}} +; "
+        f"if [ -d {u}/{rel} ]; then find {p} -mindepth 1 -maxdepth 1 ! -name {u_name} -exec rm -rf {{}} +; "
         f"mv {u}/{rel} {new}; rmdir {u}; "
         f"else rm -rf {p}; mkdir -p {p}; tar -xzf {t} -C {p}; fi; chown -R root:root {new}; "
         f"if [ -d {d} ]; then for x in {carry}; do if [ -e {d}/$x ]; then "

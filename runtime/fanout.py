@@ -93,12 +93,15 @@ class Unpacking:
     stage: str
     bound: int
 
+    @property
+    def _parent(self) -> str:
+        return shlex.quote(self.stage.rpartition("/")[0] or "/")
+
     def start(self) -> str:
         """Shell: start unpacking ``$part`` while process ``$w`` writes it; sets ``u`` (the
         folder) and ``x`` (the unpacking's process) when it started, and ``ut`` (the master's
         chain shell has a ``t`` of its own: its keys' type)."""
-        stage = shlex.quote(self.stage)
-        parent = shlex.quote(self.stage.rpartition("/")[0] or "/")
+        stage, parent = shlex.quote(self.stage), self._parent
         return (
             f"if {PICK_TAIL}; then mkdir -p {parent} && u=$(mktemp -d {stage}.XXXXXX) && "
             f'{{ {{ $ut -c +1 -s 0.2 -f --pid=$w "$part" | gzip -dc | head -c {self.bound} '
@@ -109,8 +112,7 @@ class Unpacking:
         """Shell, once the copy is checked (``kept`` set if it verified): keep what was unpacked
         if the copy verified and the unpacking succeeded, else remove it (and its parent, if
         that is left empty)."""
-        stage = shlex.quote(self.stage)
-        parent = shlex.quote(self.stage.rpartition("/")[0] or "/")
+        stage, parent = shlex.quote(self.stage), self._parent
         return (
             f'if [ -n "$x" ] && wait $x && [ -n "$kept" ]; then rm -rf {stage} && mv "$u" {stage} && u=; fi; '
             f'if [ -n "$u" ]; then rm -rf "$u"; rmdir {parent} 2> /dev/null; fi; u='
